@@ -84,7 +84,10 @@ func (d *DB) Migrate(ctx context.Context) error {
 }
 
 func migrate(ctx context.Context, sqlDB *sql.DB, fsys fs.FS) error {
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID))
+	// goose retries a held lock every 5s by default, so the fifth of five instances
+	// starting together during an upgrade would wait 20s; retry every second instead,
+	// still giving up after goose's 5 minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return fmt.Errorf("db: migration lock: %w", err)
 	}

@@ -174,8 +174,19 @@ func StartCluster(ctx context.Context, dir string, port int) (string, error) {
 	return url, nil
 }
 
-// StopCluster stops the private cluster in dir/pg, if it runs.
+// StopCluster stops the private cluster in dir/pg, if it runs; it is not an error when
+// there is no cluster there or it is already stopped.
 func StopCluster(ctx context.Context, dir string) error {
+	// Absolute, because runAs starts pg_ctl inside pgdata: a relative -D would be
+	// resolved from there.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	pgdata := filepath.Join(dir, "pg")
+	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
 	bin, err := postgresBinDir()
 	if err != nil {
 		return err
@@ -184,8 +195,15 @@ func StopCluster(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	pgdata := filepath.Join(dir, "pg")
-	out, err := runAs(ctx, cred, pgdata, filepath.Join(bin, "pg_ctl"), "-D", pgdata, "-m", "fast", "-w", "stop")
+	pgCtl := filepath.Join(bin, "pg_ctl")
+	// pg_ctl status exits with 3 when no server runs in pgdata.
+	if _, err := runAs(ctx, cred, pgdata, pgCtl, "-D", pgdata, "status"); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() == 3 {
+			return nil
+		}
+	}
+	out, err := runAs(ctx, cred, pgdata, pgCtl, "-D", pgdata, "-m", "fast", "-w", "stop")
 	if err != nil {
 		return fmt.Errorf("db: pg_ctl stop: %w: %s", err, out)
 	}

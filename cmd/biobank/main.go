@@ -1,0 +1,194 @@
+// Command biobank is the biobank LIMS: one binary with subcommands to migrate the
+// database, serve the web application, and administer it from the command line.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"biobank/internal/db"
+	"biobank/web"
+)
+
+const usage = `biobank — sample tracking for a multi-site biobank
+
+Usage:
+  biobank migrate                         apply pending database migrations
+  biobank serve [--addr A]                migrate, then serve HTTP until SIGTERM/SIGINT
+  biobank dev [--addr A]                  development: find or start a database, migrate,
+                                          load demo data into an empty database, serve
+  biobank site create --code C --name N --country CC [--reason R]
+  biobank user create --username U --role R --site C --password-stdin [--reason R]
+  biobank token create --username U [--name N]
+  biobank seed --demo                     load demonstration data into an empty database
+  biobank audit verify                    check the whole audit hash chain
+
+Environment:
+  DATABASE_URL                  PostgreSQL URL (default: a local development database)
+  BIOBANK_ADDR                  listen address (default 127.0.0.1:8080)
+  BIOBANK_BASE_URL              public URL (default http:// + address)
+  BIOBANK_SECURE_COOKIES        true/false (default true unless the address is loopback)
+  BIOBANK_SESSION_IDLE_TIMEOUT  idle time before a session ends (default 30m)
+  BIOBANK_SESSION_LIFETIME      longest a session lasts (default 12h)
+`
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, rest := args[0], args[1:]
+	if len(rest) > 0 && (cmd == "site" || cmd == "user" || cmd == "token" || cmd == "audit") {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	commands := map[string]func(context.Context, []string, io.Reader, io.Writer) error{
+		"migrate":      cmdMigrate,
+		"serve":        cmdServe,
+		"dev":          cmdDev,
+		"site create":  cmdSiteCreate,
+		"user create":  cmdUserCreate,
+		"token create": cmdTokenCreate,
+		"seed":         cmdSeed,
+		"audit verify": cmdAuditVerify,
+	}
+	f, ok := commands[cmd]
+	if !ok {
+		fmt.Fprintf(stderr, "biobank: unknown command %q\n\n%s", strings.Join(args, " "), usage)
+		return 2
+	}
+	if err := f(ctx, rest, stdin, stdout); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "biobank %s: %v\n", cmd, err)
+			return 2
+		}
+		var ee exitError
+		if errors.As(err, &ee) {
+			return int(ee)
+		}
+		fmt.Fprintf(stderr, "biobank %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+// usageError is a mistake in the command line itself (exit 2).
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// exitError ends the command with a given exit code, its message already printed.
+type exitError int
+
+func (e exitError) Error() string { return "exit " + strconv.Itoa(int(e)) }
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error())
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument " + fs.Arg(0))
+	}
+	return nil
+}
+
+// databaseURL is DATABASE_URL, else a local development database found or started as the
+// README describes.
+func databaseURL(ctx context.Context) (string, error) {
+	return db.Locate(ctx, db.LocateOptions{URL: os.Getenv("DATABASE_URL"), Database: "biobank", DataDir: ".data"})
+}
+
+// openDB opens and migrates the database.
+func openDB(ctx context.Context) (*db.DB, error) {
+	u, err := databaseURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// webConfig reads the server configuration from the environment; addr overrides
+// BIOBANK_ADDR when set.
+func webConfig(addr string) (web.Config, error) {
+	cfg := web.Config{Addr: addr}
+	if cfg.Addr == "" {
+		cfg.Addr = os.Getenv("BIOBANK_ADDR")
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return cfg, usageError(fmt.Sprintf("BIOBANK_ADDR %q is not host:port", cfg.Addr))
+	}
+	cfg.BaseURL = os.Getenv("BIOBANK_BASE_URL")
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + cfg.Addr
+	}
+	if _, err := url.Parse(cfg.BaseURL); err != nil {
+		return cfg, usageError("BIOBANK_BASE_URL is not a URL")
+	}
+	loopback := host == "localhost" || (net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback())
+	cfg.SecureCookies = !loopback
+	if v := os.Getenv("BIOBANK_SECURE_COOKIES"); v != "" {
+		if cfg.SecureCookies, err = strconv.ParseBool(v); err != nil {
+			return cfg, usageError("BIOBANK_SECURE_COOKIES must be true or false")
+		}
+	}
+	if cfg.IdleTimeout, err = envDuration("BIOBANK_SESSION_IDLE_TIMEOUT", 30*time.Minute); err != nil {
+		return cfg, err
+	}
+	if cfg.SessionLifetime, err = envDuration("BIOBANK_SESSION_LIFETIME", 12*time.Hour); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usageError(fmt.Sprintf("%s must be a positive duration such as 30m or 1h", name))
+	}
+	return d, nil
+}

@@ -1,0 +1,134 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"biobank/internal/db"
+)
+
+// TestStartCluster_FromNothing is the path `make run` takes on a machine with PostgreSQL
+// installed but no server running: initialise a cluster in an empty directory, start it,
+// create and migrate a database, find the running cluster again, and stop it.
+func TestStartCluster_FromNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	dir := t.TempDir()
+	// When the tests run as root the cluster runs as the postgres user, which must be
+	// able to reach dir: t.TempDir makes it and its parent private (0700).
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := freePort(t)
+	t.Cleanup(func() {
+		if err := db.StopCluster(context.Background(), dir); err != nil {
+			t.Errorf("stop cluster: %v", err)
+		}
+	})
+
+	serverURL, err := db.StartCluster(ctx, dir, port)
+	if errors.Is(err, db.ErrNoPostgres) {
+		t.Skipf("SKIP: no PostgreSQL server binaries (initdb, pg_ctl) on this machine: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("start cluster in %s on port %d: %v", dir, port, err)
+	}
+	if !strings.Contains(serverURL, "127.0.0.1:"+strconv.Itoa(port)) {
+		t.Errorf("StartCluster URL = %s, want the server on 127.0.0.1:%d", serverURL, port)
+	}
+	pgdata := filepath.Join(dir, "pg")
+	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); err != nil {
+		t.Errorf("no cluster initialised in %s: %v", pgdata, err)
+	}
+	pid := postmasterPID(t, pgdata)
+
+	url, err := db.EnsureDatabase(ctx, serverURL, "biobank")
+	if err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	d, err := db.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	assertMigratedOnce(t, d, embeddedVersions(t))
+	var dataDir, listenPort string
+	if err := d.Pool.QueryRow(ctx, "SELECT current_setting('data_directory'), current_setting('port')").Scan(&dataDir, &listenPort); err != nil {
+		t.Fatal(err)
+	}
+	if dataDir != pgdata || listenPort != strconv.Itoa(port) {
+		t.Errorf("connected to the server of %s on port %s, want %s on port %d", dataDir, listenPort, pgdata, port)
+	}
+
+	// A second start, as on the next `make run`, reuses the running cluster.
+	again, err := db.StartCluster(ctx, dir, port)
+	if err != nil {
+		t.Fatalf("start cluster again: %v", err)
+	}
+	if again != serverURL {
+		t.Errorf("second StartCluster URL = %s, want %s", again, serverURL)
+	}
+	if got := postmasterPID(t, pgdata); got != pid {
+		t.Errorf("second StartCluster restarted the server: postmaster pid %d, was %d", got, pid)
+	}
+	if _, err := db.EnsureDatabase(ctx, again, "biobank"); err != nil {
+		t.Errorf("EnsureDatabase on an existing database: %v", err)
+	}
+
+	d.Close()
+	if err := db.StopCluster(ctx, dir); err != nil {
+		t.Fatalf("stop cluster: %v", err)
+	}
+	if conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second); err == nil {
+		conn.Close()
+		t.Errorf("port %d still answers after StopCluster", port)
+	}
+	if err := db.StopCluster(ctx, dir); err != nil {
+		t.Errorf("StopCluster on a stopped cluster: %v, want nil", err)
+	}
+}
+
+func TestStopCluster_NoClusterIsNotAnError(t *testing.T) {
+	if err := db.StopCluster(context.Background(), t.TempDir()); err != nil {
+		t.Errorf("StopCluster(empty dir) = %v, want nil", err)
+	}
+}
+
+// freePort returns a TCP port nothing listens on at the moment.
+func freePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// postmasterPID reads the process id of the server running in pgdata.
+func postmasterPID(tb testing.TB, pgdata string) int {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid"))
+	if err != nil {
+		tb.Fatalf("server not running in %s: %v", pgdata, err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		tb.Fatalf("postmaster.pid: %v", err)
+	}
+	return pid
+}

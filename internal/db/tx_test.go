@@ -1,0 +1,138 @@
+package db_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"biobank/internal/db"
+	"biobank/internal/db/dbtest"
+)
+
+// txProbe is a row the transaction tests write, in a table of their own so the tests do
+// not depend on the schema.
+type txProbe struct {
+	ID   int64
+	Note string
+}
+
+func newProbeTable(tb testing.TB) *db.DB {
+	tb.Helper()
+	d := dbtest.New(tb)
+	if err := d.Gorm.Exec("CREATE TABLE tx_probes (id bigserial PRIMARY KEY, note text NOT NULL)").Error; err != nil {
+		tb.Fatalf("create tx_probes: %v", err)
+	}
+	return d
+}
+
+func countProbes(tb testing.TB, d *db.DB) int64 {
+	tb.Helper()
+	var n int64
+	if err := d.Gorm.Model(&txProbe{}).Count(&n).Error; err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+func TestTx_RollsBackOnError(t *testing.T) {
+	d := newProbeTable(t)
+	boom := errors.New("boom")
+	err := d.Tx(context.Background(), func(tx *gorm.DB) error {
+		if err := tx.Create(&txProbe{Note: "first"}).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&txProbe{Note: "second"}).Error; err != nil {
+			return err
+		}
+		return fmt.Errorf("service: %w", boom)
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("Tx = %v, want the function's error", err)
+	}
+	if n := countProbes(t, d); n != 0 {
+		t.Errorf("%d rows left after a failed transaction, want 0", n)
+	}
+}
+
+func TestTx_RollsBackOnPanic(t *testing.T) {
+	d := newProbeTable(t)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Tx swallowed the panic")
+			}
+		}()
+		_ = d.Tx(context.Background(), func(tx *gorm.DB) error {
+			if err := tx.Create(&txProbe{Note: "half done"}).Error; err != nil {
+				return err
+			}
+			panic("bug in a service")
+		})
+	}()
+	if n := countProbes(t, d); n != 0 {
+		t.Errorf("%d rows left after a panicking transaction, want 0", n)
+	}
+}
+
+func TestTx_CommitsOnNil(t *testing.T) {
+	d := newProbeTable(t)
+	err := d.Tx(context.Background(), func(tx *gorm.DB) error {
+		if err := tx.Create(&txProbe{Note: "first"}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&txProbe{Note: "second"}).Error
+	})
+	if err != nil {
+		t.Fatalf("Tx: %v", err)
+	}
+	// Read outside the transaction: only committed rows are visible here.
+	var notes []string
+	if err := d.Gorm.Model(&txProbe{}).Order("id").Pluck("note", &notes).Error; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(notes) != "[first second]" {
+		t.Errorf("rows after commit = %v, want [first second]", notes)
+	}
+}
+
+func TestTx_UsesTheContext(t *testing.T) {
+	d := newProbeTable(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := d.Tx(ctx, func(tx *gorm.DB) error {
+		return tx.Create(&txProbe{Note: "too late"}).Error
+	})
+	if err == nil {
+		t.Error("Tx with a cancelled context succeeded")
+	}
+	if n := countProbes(t, d); n != 0 {
+		t.Errorf("%d rows written under a cancelled context, want 0", n)
+	}
+}
+
+func TestErrNoRows(t *testing.T) {
+	d := newProbeTable(t)
+	var p txProbe
+	notFound := d.Gorm.First(&p, 42).Error
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"gorm record not found", notFound, true},
+		{"wrapped sql.ErrNoRows", fmt.Errorf("sample: find: %w", sql.ErrNoRows), true},
+		{"other error", errors.New("connection refused"), false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := db.ErrNoRows(tt.err); got != tt.want {
+				t.Errorf("ErrNoRows(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}

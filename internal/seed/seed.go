@@ -1,0 +1,99 @@
+// Package seed loads a synthetic demonstration data set into an empty database. Nothing in
+// it describes a real person: sites are generic, users are role accounts.
+package seed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"biobank/internal/auth"
+	"biobank/internal/db"
+)
+
+// DemoPassword is the password of every demo account. It is printed by `make run`; a
+// database seeded with it is for demonstration only.
+const DemoPassword = "biobank-demo"
+
+// ErrNotEmpty means the database already has users, so demo data is not loaded over them.
+var ErrNotEmpty = errors.New("seed: the database already holds users; demo data is only loaded into an empty database")
+
+// DemoSites are the four partner sites of the demonstration network.
+var DemoSites = []auth.SiteInput{
+	{Code: "LUX", Name: "Luxembourg — integrated biobank site", Country: "LU"},
+	{Code: "DE-KIEL", Name: "Germany — Kiel clinical site", Country: "DE"},
+	{Code: "FR-STRAS", Name: "France — Strasbourg clinical site", Country: "FR"},
+	{Code: "CH-BASEL", Name: "Switzerland — Basel clinical site", Country: "CH"},
+}
+
+// Login is one demo account.
+type Login struct {
+	Username string
+	Role     auth.Role
+	Site     string
+}
+
+// DemoLogins are the demo accounts: one per role at the Luxembourg site, and a technician
+// and a nurse at each other site.
+var DemoLogins = []Login{
+	{"admin", auth.RoleAdmin, "LUX"},
+	{"manager", auth.RoleManager, "LUX"},
+	{"tech.lux", auth.RoleTechnician, "LUX"},
+	{"nurse.lux", auth.RoleNurse, "LUX"},
+	{"tech.kiel", auth.RoleTechnician, "DE-KIEL"},
+	{"nurse.kiel", auth.RoleNurse, "DE-KIEL"},
+	{"tech.stras", auth.RoleTechnician, "FR-STRAS"},
+	{"nurse.stras", auth.RoleNurse, "FR-STRAS"},
+	{"tech.basel", auth.RoleTechnician, "CH-BASEL"},
+	{"nurse.basel", auth.RoleNurse, "CH-BASEL"},
+}
+
+// Summary says what Demo loaded.
+type Summary struct {
+	Sites int
+	Users int
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("demo data loaded: %d sites, %d users (password %q for every account)", s.Sites, s.Users, DemoPassword)
+}
+
+// Empty reports whether the database has no users yet.
+func Empty(ctx context.Context, d *db.DB) (bool, error) {
+	var n int64
+	if err := d.Gorm.WithContext(ctx).Table("users").Count(&n).Error; err != nil {
+		return false, fmt.Errorf("seed: count users: %w", err)
+	}
+	return n == 0, nil
+}
+
+// Demo loads the demonstration data set through the same services (and so the same audit
+// trail) as a person would. It refuses a database that already has users.
+func Demo(ctx context.Context, d *db.DB) (Summary, error) {
+	empty, err := Empty(ctx, d)
+	if err != nil {
+		return Summary{}, err
+	}
+	if !empty {
+		return Summary{}, ErrNotEmpty
+	}
+	svc := auth.NewService(d)
+	actor := auth.Actor{Username: "demo-seed", Role: auth.RoleAdmin}
+	var sum Summary
+	for _, in := range DemoSites {
+		in.Reason = "demonstration data"
+		if _, err := svc.CreateSite(ctx, actor, in); err != nil {
+			return sum, fmt.Errorf("seed: %w", err)
+		}
+		sum.Sites++
+	}
+	for _, l := range DemoLogins {
+		_, err := svc.CreateUser(ctx, actor, auth.NewUser{Username: l.Username, Role: string(l.Role), Site: l.Site,
+			Password: DemoPassword, Reason: "demonstration data"})
+		if err != nil {
+			return sum, fmt.Errorf("seed: %w", err)
+		}
+		sum.Users++
+	}
+	return sum, nil
+}

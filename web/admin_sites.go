@@ -1,0 +1,70 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"biobank/internal/auth"
+	"biobank/templates"
+)
+
+func (s *Server) sitesPage(c echo.Context) error {
+	return s.renderSites(c, http.StatusOK, templates.NewForm())
+}
+
+func (s *Server) renderSites(c echo.Context, status int, f templates.Form) error {
+	sites, err := s.auth.Sites(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := s.page(c, "Sites")
+	p.Nav = "sites"
+	return s.render(c, status, templates.SitesPage(p, sites, f))
+}
+
+func (s *Server) createSite(c echo.Context) error {
+	f := formFrom(c, "code", "name", "country", "reason")
+	in := auth.SiteInput{Code: f.Value("code"), Name: f.Value("name"), Country: f.Value("country"), Reason: f.Value("reason")}
+	site, err := s.auth.CreateSite(c.Request().Context(), actor(c), in)
+	if err != nil {
+		if formError(&f, err) {
+			return s.renderSites(c, http.StatusUnprocessableEntity, f)
+		}
+		return err
+	}
+	return s.seeOther(c, "/admin/sites", "Site "+site.Code+" was added.")
+}
+
+func (s *Server) siteEditPage(c echo.Context) error {
+	site, err := s.auth.SiteByCode(c.Request().Context(), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	f := templates.NewForm()
+	f.Values["name"], f.Values["country"], f.Values["active"] = site.Name, site.Country, strconv.FormatBool(site.Active)
+	p := s.page(c, "Site "+site.Code)
+	p.Nav = "sites"
+	return s.render(c, http.StatusOK, templates.SiteEditPage(p, site, f))
+}
+
+func (s *Server) updateSite(c echo.Context) error {
+	ctx := c.Request().Context()
+	site, err := s.auth.SiteByCode(ctx, c.Param("code"))
+	if err != nil {
+		return err
+	}
+	f := formFrom(c, "name", "country", "active", "reason")
+	active := f.Value("active") != "false"
+	in := auth.SiteInput{Name: f.Value("name"), Country: f.Value("country"), Active: &active, Reason: f.Value("reason")}
+	if _, err := s.auth.UpdateSite(ctx, actor(c), site.Code, in); err != nil {
+		if formError(&f, err) {
+			p := s.page(c, "Site "+site.Code)
+			p.Nav = "sites"
+			return s.render(c, http.StatusUnprocessableEntity, templates.SiteEditPage(p, site, f))
+		}
+		return err
+	}
+	return s.seeOther(c, "/admin/sites", "Site "+site.Code+" was changed.")
+}

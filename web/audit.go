@@ -1,0 +1,140 @@
+package web
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/templates"
+)
+
+// auditFilter reads the review filters from the query string. Dates may be YYYY-MM-DD
+// (until is then inclusive: the whole day) or RFC 3339 times.
+func auditFilter(c echo.Context) (audit.Filter, error) {
+	var f audit.Filter
+	if e := strings.TrimSpace(c.QueryParam("entity")); e != "" {
+		if t, id, ok := strings.Cut(e, ":"); ok {
+			f.EntityType, f.EntityID = t, id
+		} else {
+			f.EntityID = e
+		}
+	}
+	f.Actor = strings.TrimSpace(c.QueryParam("actor"))
+	f.Action = strings.TrimSpace(c.QueryParam("action"))
+	var err error
+	if f.Since, err = parseWhen("since", c.QueryParam("since"), false); err != nil {
+		return f, err
+	}
+	if f.Until, err = parseWhen("until", c.QueryParam("until"), true); err != nil {
+		return f, err
+	}
+	if cur := c.QueryParam("cursor"); cur != "" {
+		if f.Cursor, err = strconv.ParseInt(cur, 10, 64); err != nil || f.Cursor <= 0 {
+			return f, apperr.Invalid("cursor", "The cursor must be the next_cursor of a previous page.")
+		}
+	}
+	if l := c.QueryParam("limit"); l != "" {
+		if f.Limit, err = strconv.Atoi(l); err != nil || f.Limit <= 0 || f.Limit > audit.MaxPageSize {
+			return f, apperr.Invalid("limit", "The limit must be a number from 1 to 500.")
+		}
+	}
+	return f, nil
+}
+
+func parseWhen(field, s string, endOfDay bool) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.Parse("2006-01-02", s); err == nil {
+		if endOfDay {
+			d = d.AddDate(0, 0, 1)
+		}
+		return d, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, apperr.Invalid(field, "Give a date as YYYY-MM-DD or a time as RFC 3339 (2026-01-31T14:00:00Z).")
+}
+
+func (s *Server) auditPage(c echo.Context) error {
+	return s.renderAudit(c, nil)
+}
+
+func (s *Server) renderAudit(c echo.Context, verify *audit.VerifyResult) error {
+	form := formFrom(c, "entity", "actor", "action", "since", "until")
+	for k := range form.Values {
+		form.Values[k] = c.QueryParam(k)
+	}
+	list := templates.AuditList{Filter: form, Verify: verify}
+	status := http.StatusOK
+	filter, err := auditFilter(c)
+	if err != nil {
+		if !formError(&list.Filter, err) {
+			return err
+		}
+		status = http.StatusUnprocessableEntity
+	} else {
+		page, err := audit.List(c.Request().Context(), s.db.Gorm, filter)
+		if err != nil {
+			return err
+		}
+		list.Events = page.Events
+		if page.NextCursor > 0 {
+			q := c.QueryParams()
+			q.Set("cursor", strconv.FormatInt(page.NextCursor, 10))
+			list.NextURL = "/audit?" + q.Encode()
+		}
+	}
+	p := s.page(c, "Audit trail")
+	p.Nav = "audit"
+	return s.render(c, status, templates.AuditPage(p, list))
+}
+
+func (s *Server) auditVerifyPage(c echo.Context) error {
+	res, err := audit.Verify(c.Request().Context(), s.db.Pool)
+	if err != nil {
+		return err
+	}
+	c.Request().URL.RawQuery = url.Values{}.Encode()
+	return s.renderAudit(c, &res)
+}
+
+// auditExportCSV streams every event matching the filters as CSV, page by page, so an
+// export of millions of events holds one page in memory at a time.
+func (s *Server) auditExportCSV(c echo.Context) error {
+	filter, err := auditFilter(c)
+	if err != nil {
+		return err
+	}
+	filter.Limit = audit.MaxPageSize
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="audit-trail.csv"`)
+	w.WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"seq", "at", "actor", "site", "action", "entity_type", "entity_id", "reason", "before", "after", "prev_hash", "hash"})
+	for {
+		page, err := audit.List(c.Request().Context(), s.db.Gorm, filter)
+		if err != nil {
+			return err
+		}
+		for _, e := range page.Events {
+			_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339Nano), e.Actor, e.Site, e.Action,
+				e.EntityType, e.EntityID, e.Reason, string(e.Before), string(e.After), e.PrevHash, e.Hash})
+		}
+		cw.Flush()
+		if page.NextCursor == 0 {
+			return cw.Error()
+		}
+		filter.Cursor = page.NextCursor
+	}
+}

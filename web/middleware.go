@@ -1,0 +1,207 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"biobank/internal/apperr"
+	"biobank/internal/auth"
+	"biobank/static"
+)
+
+// Context keys.
+const (
+	ctxActor = "actor"
+	ctxUser  = "user"
+)
+
+// contentSecurityPolicy allows only this origin's own files: no inline scripts or styles,
+// no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+func (s *Server) middleware() {
+	e := s.echo
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true,
+		HandleError: true,
+		Skipper: func(c echo.Context) bool {
+			return strings.HasPrefix(c.Path(), "/static/") || c.Path() == "/healthz"
+		},
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			slog.Log(c.Request().Context(), level, "request", "method", v.Method, "uri", v.URI, "status", v.Status,
+				"latency", v.Latency.Round(time.Microsecond), "request_id", v.RequestID, "user", actorName(c))
+			return nil
+		},
+	}))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		HSTSMaxAge:            31536000,
+		ContentSecurityPolicy: contentSecurityPolicy,
+		ReferrerPolicy:        "same-origin",
+	}))
+	e.Use(middleware.BodyLimit("2M"))
+	e.Use(s.authenticate)
+	e.Use(s.authorize)
+}
+
+func actorName(c echo.Context) string {
+	if a, ok := c.Get(ctxActor).(auth.Actor); ok {
+		return a.Username
+	}
+	return ""
+}
+
+// isAPI reports whether the request is for the JSON or FHIR API, which authenticate with
+// bearer tokens and answer in JSON.
+func isAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return strings.HasPrefix(p, jsonPrefix) || strings.HasPrefix(p, fhirPrefix)
+}
+
+// authenticate finds out who is calling: API routes by bearer token, pages by session
+// cookie (loading and saving the session around the request). It never refuses a
+// request: authorize does, knowing the route.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if strings.HasPrefix(c.Request().URL.Path, static.Prefix) || c.Path() == "/healthz" {
+			return next(c)
+		}
+		if isAPI(c) {
+			if h := c.Request().Header.Get("Authorization"); h != "" {
+				scheme, token, _ := strings.Cut(h, " ")
+				if strings.EqualFold(scheme, "Bearer") {
+					actor, err := s.auth.Authenticate(c.Request().Context(), token)
+					if err != nil && err != apperr.ErrUnauthenticated {
+						return err
+					}
+					if err == nil {
+						c.Set(ctxActor, actor)
+					}
+				}
+			}
+			return next(c)
+		}
+		var handlerErr error
+		h := s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c.SetRequest(r)
+			c.Response().Writer = w
+			c.Set(ctxSessionLoaded, true)
+			if err := s.loadSessionUser(c); err != nil {
+				handlerErr = err
+				return
+			}
+			handlerErr = next(c)
+			if handlerErr != nil {
+				// Render the error inside the session's lifetime, so a flash or a renewed
+				// session cookie is still written.
+				c.Error(handlerErr)
+				handlerErr = nil
+			}
+		}))
+		h.ServeHTTP(c.Response().Writer, c.Request())
+		return handlerErr
+	}
+}
+
+// loadSessionUser puts the signed-in user into the context, ending the session when the
+// user has been deactivated or their password was reset since they signed in.
+func (s *Server) loadSessionUser(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := s.sessions.GetInt64(ctx, sessUserID)
+	if id == 0 {
+		return nil
+	}
+	actor, user, err := s.auth.ActiveActor(ctx, id)
+	if err == apperr.ErrUnauthenticated ||
+		(err == nil && user.PasswordChangedAt.Unix() > s.sessions.GetInt64(ctx, sessAuthAt)) {
+		if err := s.sessions.Destroy(ctx); err != nil {
+			return err
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(ctxActor, actor)
+	c.Set(ctxUser, user)
+	return nil
+}
+
+// authorize enforces the route table: sign-in, role, and the CSRF token of every
+// state-changing page request.
+func (s *Server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		a, known := s.access[c.Request().Method+" "+c.Path()]
+		if !known {
+			// No route matched (404/405): let echo's handler say so. A matched route
+			// without an access entry cannot exist: route() always records one.
+			return next(c)
+		}
+		if !isAPI(c) && c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
+			if !s.csrfValid(c) {
+				return &echo.HTTPError{Code: http.StatusForbidden, Message: csrfMessage}
+			}
+		}
+		if a.public {
+			return next(c)
+		}
+		actor, ok := c.Get(ctxActor).(auth.Actor)
+		if !ok {
+			if isAPI(c) {
+				return apperr.ErrUnauthenticated
+			}
+			return s.redirectToSignIn(c)
+		}
+		if len(a.roles) > 0 {
+			if err := actor.Require(a.roles...); err != nil {
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+const csrfMessage = "This form has expired or did not come from this application. Go back, reload the page and try again."
+
+// redirectToSignIn sends a person to the sign-in page, remembering where they were going.
+// A request that carried a session cookie whose session is gone had its session expire.
+func (s *Server) redirectToSignIn(c echo.Context) error {
+	if _, err := c.Cookie(signedInCookie); err == nil {
+		s.addFlash(c, "info", "Your session has ended. Sign in again to continue.")
+		s.setSignedInCookie(c, false)
+	}
+	target := "/login"
+	if c.Request().Method == http.MethodGet && c.Request().URL.Path != "/" {
+		target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// signedInCookie marks a browser that signed in and has not signed out, so that a request
+// arriving after the session expired can say so instead of showing a bare sign-in page.
+// It carries no secret.
+const signedInCookie = "biobank_signed_in"
+
+func (s *Server) setSignedInCookie(c echo.Context, on bool) {
+	ck := &http.Cookie{Name: signedInCookie, Value: "1", Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies}
+	if !on {
+		ck.Value, ck.MaxAge = "", -1
+	}
+	c.SetCookie(ck)
+}

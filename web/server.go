@@ -1,0 +1,103 @@
+// Package web is the HTTP layer: the echo router, middleware, and one file of handlers per
+// area. Handlers parse, call one service method, and render or redirect; the domain lives
+// in internal/.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"biobank/internal/auth"
+	"biobank/internal/db"
+)
+
+// Config is the HTTP server's configuration, read from the environment by cmd/biobank.
+type Config struct {
+	Addr          string
+	BaseURL       string
+	SecureCookies bool
+	// IdleTimeout ends a session after this long without a request (bench PCs are shared).
+	IdleTimeout time.Duration
+	// SessionLifetime ends a session this long after sign-in, however active.
+	SessionLifetime time.Duration
+}
+
+// Server is the web application.
+type Server struct {
+	cfg      Config
+	db       *db.DB
+	auth     *auth.Service
+	sessions *scs.SessionManager
+	echo     *echo.Echo
+	access   map[string]access
+}
+
+// New wires the application's routes and middleware on d.
+func New(cfg Config, d *db.DB) *Server {
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.SessionLifetime <= 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	s := &Server{
+		cfg:    cfg,
+		db:     d,
+		auth:   auth.NewService(d),
+		access: map[string]access{},
+	}
+	s.sessions = newSessionManager(cfg, d)
+	s.echo = echo.New()
+	s.echo.HideBanner = true
+	s.echo.HidePort = true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.middleware()
+	s.routes()
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler (for tests).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.echo.ServeHTTP(w, r)
+}
+
+// AuthService exposes the auth service (the browser tests' helpers use it).
+func (s *Server) AuthService() *auth.Service { return s.auth }
+
+// Serve accepts connections on ln until ctx is cancelled, then stops accepting and lets
+// in-flight requests finish (up to 30 seconds) before returning.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	slog.Info("stopped")
+	return nil
+}

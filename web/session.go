@@ -1,0 +1,95 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"biobank/internal/db"
+)
+
+// Session keys.
+const (
+	sessUserID = "user_id"
+	sessAuthAt = "auth_at"
+	sessCSRF   = "csrf"
+	sessFlash  = "flash"
+)
+
+func newSessionManager(cfg Config, d *db.DB) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = hashedStore{pgxstore.NewWithCleanupInterval(d.Pool, 10*time.Minute)}
+	sm.IdleTimeout = cfg.IdleTimeout
+	sm.Lifetime = cfg.SessionLifetime
+	sm.Cookie.Name = "biobank_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = cfg.SecureCookies
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = false // a session cookie: closing the browser ends it too
+	return sm
+}
+
+// hashedStore keeps only the SHA-256 of each session token in the database, so someone who
+// can read the sessions table still cannot take over a session.
+type hashedStore struct{ inner scs.Store }
+
+func hashSessionToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func (h hashedStore) Find(token string) ([]byte, bool, error) {
+	return h.inner.Find(hashSessionToken(token))
+}
+
+func (h hashedStore) Commit(token string, b []byte, expiry time.Time) error {
+	return h.inner.Commit(hashSessionToken(token), b, expiry)
+}
+
+func (h hashedStore) Delete(token string) error {
+	return h.inner.Delete(hashSessionToken(token))
+}
+
+// csrfToken returns the session's CSRF token, creating one when the session has none.
+// It is a synchronizer token: kept server-side in the session, echoed in every form.
+func (s *Server) csrfToken(c echo.Context) string {
+	ctx := c.Request().Context()
+	if t := s.sessions.GetString(ctx, sessCSRF); t != "" {
+		return t
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	t := base64.RawURLEncoding.EncodeToString(b)
+	s.sessions.Put(ctx, sessCSRF, t)
+	return t
+}
+
+// csrfValid reports whether a state-changing request carries the session's CSRF token in
+// the form field _csrf or the X-CSRF-Token header.
+func (s *Server) csrfValid(c echo.Context) bool {
+	want := s.sessions.GetString(c.Request().Context(), sessCSRF)
+	if want == "" {
+		return false
+	}
+	got := c.Request().Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = c.FormValue("_csrf")
+	}
+	return subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+// addFlash queues a message for the next page.
+func (s *Server) addFlash(c echo.Context, kind, message string) {
+	ctx := c.Request().Context()
+	flashes, _ := s.sessions.Get(ctx, sessFlash).([]string)
+	s.sessions.Put(ctx, sessFlash, append(flashes, kind+"\x00"+message))
+}
