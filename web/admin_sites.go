@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"biobank/internal/apperr"
 	"biobank/internal/auth"
 	"biobank/templates"
 )
@@ -37,8 +38,18 @@ func (s *Server) createSite(c echo.Context) error {
 	return s.seeOther(c, "/admin/sites", "Site "+site.Code+" was added.")
 }
 
-func (s *Server) siteEditPage(c echo.Context) error {
+// siteParam returns the site named in the URL. An unknown code is a 404 here: the
+// service's lookup reports it as a wrong form value, which suits a form field, not a URL.
+func (s *Server) siteParam(c echo.Context) (auth.Site, error) {
 	site, err := s.auth.SiteByCode(c.Request().Context(), c.Param("code"))
+	if _, invalid := apperr.AsValidation(err); invalid {
+		return auth.Site{}, apperr.NotFound("site", c.Param("code"))
+	}
+	return site, err
+}
+
+func (s *Server) siteEditPage(c echo.Context) error {
+	site, err := s.siteParam(c)
 	if err != nil {
 		return err
 	}
@@ -51,7 +62,7 @@ func (s *Server) siteEditPage(c echo.Context) error {
 
 func (s *Server) updateSite(c echo.Context) error {
 	ctx := c.Request().Context()
-	site, err := s.auth.SiteByCode(ctx, c.Param("code"))
+	site, err := s.siteParam(c)
 	if err != nil {
 		return err
 	}

@@ -42,18 +42,26 @@ func (s *Server) home(c echo.Context) error {
 	return s.render(c, http.StatusOK, templates.HomePage(p, h))
 }
 
-// scan resolves what was scanned or typed into the header box. Later areas (participants,
-// samples, boxes, shipments) add their resolvers; until then nothing matches.
+// scan resolves what was scanned or typed into the header box: one exact match goes
+// straight to its page; a wrong check character says so; no match says so, echoing what
+// was scanned. Later areas (samples, boxes, shipments) add their resolvers here.
 func (s *Server) scan(c echo.Context) error {
 	q := strings.TrimSpace(c.QueryParam("q"))
-	p := s.page(c, "Scan")
-	p.Bench = true
 	if q == "" {
-		return s.render(c, http.StatusOK, templates.ScanResult(p, "", "Nothing was scanned: scan a barcode or type a code, then press Enter."))
+		return s.scanMessage(c, "", http.StatusOK, "Nothing was scanned: scan a barcode or type a code, then press Enter.")
 	}
 	if utf8.RuneCountInString(q) > 200 {
 		q = string([]rune(q)[:200])
 	}
-	p.Scan = q
-	return s.render(c, http.StatusNotFound, templates.ScanResult(p, q, "Nothing matched “"+q+"”. Check the code and scan again."))
+	if handled, err := s.scanPseudonym(c, q); handled || err != nil {
+		return err
+	}
+	return s.scanMessage(c, q, http.StatusNotFound, "Nothing matched “"+q+"”. Check the code and scan again.")
+}
+
+// scanMessage shows the scan page with a message, the scan box focused for the next scan.
+func (s *Server) scanMessage(c echo.Context, q string, status int, msg string) error {
+	p := s.page(c, "Scan")
+	p.Bench, p.Scan = true, q
+	return s.render(c, status, templates.ScanResult(p, q, msg))
 }

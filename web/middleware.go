@@ -128,7 +128,7 @@ func (s *Server) loadSessionUser(c echo.Context) error {
 	}
 	actor, user, err := s.auth.ActiveActor(ctx, id)
 	if err == apperr.ErrUnauthenticated ||
-		(err == nil && user.PasswordChangedAt.Unix() > s.sessions.GetInt64(ctx, sessAuthAt)) {
+		(err == nil && user.PasswordChangedAt.UnixMicro() > s.sessions.GetInt64(ctx, sessAuthAt)) {
 		if err := s.sessions.Destroy(ctx); err != nil {
 			return err
 		}

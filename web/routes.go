@@ -19,6 +19,7 @@ var (
 	signedIn    = access{}
 	adminOnly   = access{roles: []auth.Role{auth.RoleAdmin}}
 	managers    = access{roles: []auth.Role{auth.RoleAdmin, auth.RoleManager}}
+	clinical    = access{roles: []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RoleNurse}}
 	jsonPrefix  = "/api/"
 	fhirPrefix  = "/fhir/"
 	staticRoute = static.Prefix + "*"
@@ -60,6 +61,24 @@ func (s *Server) routes() {
 	s.route("POST", "/admin/users/:id/tokens", adminOnly, s.createUserToken)
 	s.route("POST", "/admin/users/:id/tokens/:token/revoke", adminOnly, s.revokeUserToken)
 
+	// Studies (everyone reads the schedules; administrators set them up).
+	s.route("GET", "/studies", signedIn, s.studiesPage)
+	s.route("POST", "/studies", adminOnly, s.createStudy)
+	s.route("GET", "/studies/:study", signedIn, s.studyPage)
+	s.route("POST", "/studies/:study/visits", adminOnly, s.addVisit)
+	s.route("POST", "/studies/:study/consent-documents", adminOnly, s.addConsentDocument)
+	s.route("POST", "/studies/:study/consent-documents/:version/retire", adminOnly, s.retireConsentDocument)
+
+	// Participants, consent and visits (site-scoped in the services).
+	s.route("GET", "/participants", signedIn, s.participantsPage)
+	s.route("GET", "/participants/new", clinical, s.enrolPage)
+	s.route("POST", "/participants", clinical, s.enrol)
+	s.route("GET", "/participants/:pseudonym", signedIn, s.participantPage)
+	s.route("POST", "/participants/:pseudonym/consents", clinical, s.recordConsent)
+	s.route("POST", "/participants/:pseudonym/consents/:id/withdraw", clinical, s.withdrawConsent)
+	s.route("POST", "/participants/:pseudonym/visits", clinical, s.openVisit)
+	s.route("POST", "/participants/:pseudonym/enrolments", clinical, s.enrolExisting)
+
 	// Audit trail.
 	s.route("GET", "/audit", managers, s.auditPage)
 	s.route("POST", "/audit/verify", managers, s.auditVerifyPage)
@@ -72,6 +91,19 @@ func (s *Server) routes() {
 	s.route("GET", "/api/v1/users", adminOnly, s.apiUsers)
 	s.route("POST", "/api/v1/users", adminOnly, s.apiCreateUser)
 	s.route("PATCH", "/api/v1/users/:username", adminOnly, s.apiUpdateUser)
+	s.route("GET", "/api/v1/studies", signedIn, s.apiStudies)
+	s.route("POST", "/api/v1/studies", adminOnly, s.apiCreateStudy)
+	s.route("GET", "/api/v1/studies/:study", signedIn, s.apiStudy)
+	s.route("POST", "/api/v1/studies/:study/visits", adminOnly, s.apiAddVisit)
+	s.route("POST", "/api/v1/studies/:study/consent-documents", adminOnly, s.apiAddConsentDocument)
+	s.route("POST", "/api/v1/studies/:study/consent-documents/:version/retire", adminOnly, s.apiRetireConsentDocument)
+	s.route("POST", "/api/v1/participants", clinical, s.apiEnrol)
+	s.route("GET", "/api/v1/participants/:pseudonym", signedIn, s.apiParticipant)
+	s.route("POST", "/api/v1/participants/:pseudonym/enrolments", clinical, s.apiEnrolExisting)
+	s.route("POST", "/api/v1/participants/:pseudonym/consents", clinical, s.apiRecordConsent)
+	s.route("POST", "/api/v1/participants/:pseudonym/consents/:id/withdraw", clinical, s.apiWithdrawConsent)
+	s.route("POST", "/api/v1/participants/:pseudonym/visits", clinical, s.apiOpenVisit)
+	s.route("GET", "/api/v1/consents", signedIn, s.apiConsents)
 	s.route("GET", "/api/v1/audit", managers, s.apiAudit)
 	s.route("GET", "/api/v1/audit/verify", managers, s.apiAuditVerify)
 }

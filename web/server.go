@@ -15,7 +15,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"biobank/internal/auth"
+	"biobank/internal/consent"
 	"biobank/internal/db"
+	"biobank/internal/participant"
+	"biobank/internal/study"
 )
 
 // Config is the HTTP server's configuration, read from the environment by cmd/biobank.
@@ -31,12 +34,16 @@ type Config struct {
 
 // Server is the web application.
 type Server struct {
-	cfg      Config
-	db       *db.DB
-	auth     *auth.Service
-	sessions *scs.SessionManager
-	echo     *echo.Echo
-	access   map[string]access
+	cfg     Config
+	db      *db.DB
+	auth    *auth.Service
+	studies *study.Service
+	// participants and consents share the studies service.
+	participants *participant.Service
+	consents     *consent.Service
+	sessions     *scs.SessionManager
+	echo         *echo.Echo
+	access       map[string]access
 }
 
 // New wires the application's routes and middleware on d.
@@ -48,11 +55,14 @@ func New(cfg Config, d *db.DB) *Server {
 		cfg.SessionLifetime = 12 * time.Hour
 	}
 	s := &Server{
-		cfg:    cfg,
-		db:     d,
-		auth:   auth.NewService(d),
-		access: map[string]access{},
+		cfg:     cfg,
+		db:      d,
+		auth:    auth.NewService(d),
+		studies: study.NewService(d),
+		access:  map[string]access{},
 	}
+	s.participants = &participant.Service{DB: d, Studies: s.studies, Now: s.studies.Now}
+	s.consents = &consent.Service{DB: d, Participants: s.participants, Now: s.studies.Now}
 	s.sessions = newSessionManager(cfg, d)
 	s.echo = echo.New()
 	s.echo.HideBanner = true

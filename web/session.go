@@ -19,7 +19,10 @@ import (
 // Session keys.
 const (
 	sessUserID = "user_id"
-	sessAuthAt = "auth_at"
+	// sessAuthAt is the sign-in time in microseconds since the epoch, the precision of
+	// users.password_changed_at: a password reset in the same second as the sign-in must
+	// still end the session.
+	sessAuthAt = "auth_at_us"
 	sessCSRF   = "csrf"
 	sessFlash  = "flash"
 )

@@ -38,7 +38,7 @@ func (s *Server) signIn(c echo.Context) error {
 	}
 	s.sessions.Remove(ctx, sessCSRF)
 	s.sessions.Put(ctx, sessUserID, user.ID)
-	s.sessions.Put(ctx, sessAuthAt, time.Now().Unix())
+	s.sessions.Put(ctx, sessAuthAt, time.Now().UnixMicro())
 	s.setSignedInCookie(c, true)
 	return c.Redirect(http.StatusSeeOther, next)
 }
@@ -57,9 +57,11 @@ func (s *Server) signOut(c echo.Context) error {
 }
 
 // safeNext keeps a post-sign-in redirect on this site: only a local path is followed.
+// Control characters are refused outright: browsers drop tabs and newlines from a URL, so
+// "/\t/evil.example" would become the protocol-relative "//evil.example".
 func safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return next

@@ -47,7 +47,9 @@ type Event struct {
 
 // Append writes e in the caller's transaction tx and returns its sequence number. It must
 // be called with the transaction that makes the change being recorded. The chain-head row
-// stays locked until tx ends, so keep what follows Append in the transaction short.
+// stays locked until tx ends, so Append comes last in a transaction: after every other
+// row lock and write. A transaction that appended and then waits for a row lock can
+// deadlock with one that holds that row and waits for the chain head.
 func Append(tx *gorm.DB, e Entry) (int64, error) {
 	if e.Action == "" || e.EntityType == "" || e.EntityID == "" {
 		return 0, fmt.Errorf("audit: append: action, entity type and entity id are required (got %q %q %q)", e.Action, e.EntityType, e.EntityID)

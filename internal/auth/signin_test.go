@@ -41,6 +41,7 @@ func signInState(tb testing.TB, s *auth.Service, username string) (failed int, l
 }
 
 func TestSignIn_CorrectPasswordReturnsUserAndAudits(t *testing.T) {
+	t.Parallel()
 	s, c := newService(t)
 	mustSite(t, s, "LUX")
 	alice := mustUser(t, s, "alice", auth.RoleTechnician, "LUX")
@@ -67,6 +68,7 @@ func TestSignIn_CorrectPasswordReturnsUserAndAudits(t *testing.T) {
 }
 
 func TestSignIn_WrongPasswordIsRefusedAndAudited(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	alice := mustUser(t, s, "alice", auth.RoleTechnician, "LUX")
@@ -91,6 +93,7 @@ func TestSignIn_WrongPasswordIsRefusedAndAudited(t *testing.T) {
 // refused sign-in are committed even though SignIn returns an error: they are read back on
 // another connection.
 func TestSignIn_RefusalIsCommitted(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	mustUser(t, s, "alice", auth.RoleNurse, "LUX")
@@ -114,6 +117,7 @@ func TestSignIn_RefusalIsCommitted(t *testing.T) {
 }
 
 func TestSignIn_UnknownUsernameGivesTheSameErrorAndAuditsAnonymous(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	mustUser(t, s, "alice", auth.RoleNurse, "LUX")
@@ -134,6 +138,7 @@ func TestSignIn_UnknownUsernameGivesTheSameErrorAndAuditsAnonymous(t *testing.T)
 }
 
 func TestSignIn_LocksAfterFiveFailures(t *testing.T) {
+	t.Parallel()
 	s, c := newService(t)
 	ctx := context.Background()
 	mustSite(t, s, "LUX")
@@ -184,6 +189,7 @@ func TestSignIn_LocksAfterFiveFailures(t *testing.T) {
 }
 
 func TestSignIn_AttemptsWhileLockedDoNotExtendTheLock(t *testing.T) {
+	t.Parallel()
 	s, c := newService(t)
 	mustSite(t, s, "LUX")
 	mustUser(t, s, "alice", auth.RoleNurse, "LUX")
@@ -203,6 +209,7 @@ func TestSignIn_AttemptsWhileLockedDoNotExtendTheLock(t *testing.T) {
 }
 
 func TestSignIn_SuccessResetsFailureCounter(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
 	mustSite(t, s, "LUX")
@@ -232,6 +239,7 @@ func TestSignIn_SuccessResetsFailureCounter(t *testing.T) {
 }
 
 func TestSignIn_RefusesDeactivatedUserAndSite(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		deactivate func(t *testing.T, s *auth.Service, u auth.User)
@@ -271,6 +279,7 @@ func TestSignIn_RefusesDeactivatedUserAndSite(t *testing.T) {
 // TestSignIn_OddUsernamesAreRefusedNotErrors feeds the sign-in form what a person or a
 // scanner might type; every one must be a plain refusal, audited, never an internal error.
 func TestSignIn_OddUsernamesAreRefusedNotErrors(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	mustUser(t, s, "alice", auth.RoleNurse, "LUX")
@@ -309,6 +318,7 @@ func TestSignIn_OddUsernamesAreRefusedNotErrors(t *testing.T) {
 // lock must serialise them so that exactly five count, one lock is recorded and the rest
 // are refused as locked.
 func TestSignIn_ConcurrentWrongPasswordsLockConsistently(t *testing.T) {
+	t.Parallel()
 	s, c := newService(t)
 	mustSite(t, s, "LUX")
 	mustUser(t, s, "alice", auth.RoleNurse, "LUX")
@@ -356,6 +366,7 @@ func TestSignIn_ConcurrentWrongPasswordsLockConsistently(t *testing.T) {
 }
 
 func TestSignOut_IsAudited(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	alice := mustUser(t, s, "alice", auth.RoleNurse, "LUX")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestCreateSite_StoresSiteAndAuditsCreation(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
 	mustSite(t, s, "HQ")
@@ -43,6 +44,7 @@ func TestCreateSite_StoresSiteAndAuditsCreation(t *testing.T) {
 }
 
 func TestCreateSite_NormalisesInput(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	site, err := s.CreateSite(context.Background(), auth.CommandLine, auth.SiteInput{
 		Code: "  de-kiel ", Name: "  Kiel University  ", Country: " de ", Reason: "  partner  "})
@@ -58,6 +60,7 @@ func TestCreateSite_NormalisesInput(t *testing.T) {
 }
 
 func TestCreateSite_AcceptsNameOf200Characters(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	// 200 characters but 400 bytes: the limit counts characters, as the database does.
 	name := strings.Repeat("é", 200)
@@ -71,6 +74,7 @@ func TestCreateSite_AcceptsNameOf200Characters(t *testing.T) {
 }
 
 func TestCreateSite_RefusesBadInputAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	good := auth.SiteInput{Code: "DE-KIEL", Name: "Kiel", Country: "DE", Reason: "new partner"}
@@ -128,6 +132,7 @@ func TestCreateSite_RefusesBadInputAndWritesNothing(t *testing.T) {
 }
 
 func TestCreateSite_RefusesNonAdmins(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	for _, role := range []auth.Role{auth.RoleManager, auth.RoleTechnician, auth.RoleNurse} {
@@ -145,6 +150,7 @@ func TestCreateSite_RefusesNonAdmins(t *testing.T) {
 }
 
 func TestUpdateSite_ChangesNameAndActiveAndAuditsBeforeAfter(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
 	mustSite(t, s, "LUX")
@@ -185,14 +191,15 @@ func TestUpdateSite_ChangesNameAndActiveAndAuditsBeforeAfter(t *testing.T) {
 }
 
 func TestUpdateSite_RefusesBadChangesAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	admin := auth.CommandLine
 	cases := []struct {
-		name     string
-		actor    auth.Actor
-		code     string
-		in       auth.SiteInput
+		name  string
+		actor auth.Actor
+		code  string
+		in    auth.SiteInput
 		check func(t *testing.T, err error)
 	}{
 		{"nothing changed", admin, "LUX", auth.SiteInput{Name: "Site LUX", Country: "LU", Active: ptr(true), Reason: "r"},
@@ -219,6 +226,7 @@ func TestUpdateSite_RefusesBadChangesAndWritesNothing(t *testing.T) {
 }
 
 func TestSites_ListsByCode(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	for _, code := range []string{"LUX", "CH-BERN", "DE-KIEL"} {
 		mustSite(t, s, code)

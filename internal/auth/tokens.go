@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
 	"biobank/internal/audit"
@@ -125,7 +126,9 @@ func (s *Service) RevokeToken(ctx context.Context, actor Actor, tokenID int64, r
 	}
 	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
 		var t Token
-		if err := tx.Where("id = ?", tokenID).Take(&t).Error; err != nil {
+		// Lock the row so that concurrent revocations of one token succeed (and are
+		// audited) once; the others then see revoked_at and get a conflict.
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", tokenID).Take(&t).Error; err != nil {
 			if db.ErrNoRows(err) {
 				return apperr.NotFound("API token", fmt.Sprint(tokenID))
 			}

@@ -9,11 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"biobank/internal/apperr"
+	"biobank/internal/audit"
 	"biobank/internal/auth"
 )
 
 func TestCreateUser_StoresUserAndAuditsWithoutPassword(t *testing.T) {
+	t.Parallel()
 	s, c := newService(t)
 	ctx := context.Background()
 	mustSite(t, s, "LUX")
@@ -45,6 +49,7 @@ func TestCreateUser_StoresUserAndAuditsWithoutPassword(t *testing.T) {
 }
 
 func TestCreateUser_RefusesBadInputAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	closed := mustSite(t, s, "CLOSED")
@@ -112,6 +117,7 @@ func TestCreateUser_RefusesBadInputAndWritesNothing(t *testing.T) {
 }
 
 func TestCreateUser_AcceptsPasswordOfTenMultibyteCharacters(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	pw := strings.Repeat("ß", 10)
@@ -123,6 +129,7 @@ func TestCreateUser_AcceptsPasswordOfTenMultibyteCharacters(t *testing.T) {
 }
 
 func TestUpdateUser_ChangeRoleIsAudited(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	admin := mustUser(t, s, "root", auth.RoleAdmin, "LUX").Actor()
@@ -146,6 +153,7 @@ func TestUpdateUser_ChangeRoleIsAudited(t *testing.T) {
 }
 
 func TestUpdateUser_ChangeSiteIsAudited(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	kiel := mustSite(t, s, "DE-KIEL")
@@ -162,6 +170,7 @@ func TestUpdateUser_ChangeSiteIsAudited(t *testing.T) {
 }
 
 func TestUpdateUser_DeactivateStopsSignInAndTokens(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
 	mustSite(t, s, "LUX")
@@ -215,6 +224,7 @@ func TestUpdateUser_DeactivateStopsSignInAndTokens(t *testing.T) {
 }
 
 func TestUpdateUser_ResetPasswordReplacesTheOldOne(t *testing.T) {
+	t.Parallel()
 	s, c := newService(t)
 	ctx := context.Background()
 	mustSite(t, s, "LUX")
@@ -246,6 +256,7 @@ func TestUpdateUser_ResetPasswordReplacesTheOldOne(t *testing.T) {
 }
 
 func TestUpdateUser_ResetPasswordLiftsLock(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	alice := mustUser(t, s, "alice", auth.RoleNurse, "LUX")
@@ -255,6 +266,7 @@ func TestUpdateUser_ResetPasswordLiftsLock(t *testing.T) {
 }
 
 func TestUpdateUser_UnlockLiftsSignInLock(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
 	mustSite(t, s, "LUX")
@@ -279,6 +291,7 @@ func TestUpdateUser_UnlockLiftsSignInLock(t *testing.T) {
 }
 
 func TestUpdateUser_RefusesToRemoveLastActiveAdmin(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		ch   auth.UserChange
@@ -320,6 +333,7 @@ func TestUpdateUser_RefusesToRemoveLastActiveAdmin(t *testing.T) {
 }
 
 func TestUpdateUser_RefusesBadChangesAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	mustUser(t, s, "root", auth.RoleAdmin, "LUX")
@@ -364,6 +378,7 @@ func TestUpdateUser_RefusesBadChangesAndWritesNothing(t *testing.T) {
 // each demote (or deactivate) the other at the same moment. Without the row locks both
 // would see the other still in charge and both would succeed.
 func TestUpdateUser_ConcurrentMutualDemotionKeepsAnAdmin(t *testing.T) {
+	t.Parallel()
 	changes := map[string]auth.UserChange{
 		"demote":     {Role: ptr("technician"), Reason: "coup"},
 		"deactivate": {Active: ptr(false), Reason: "coup"},
@@ -376,7 +391,7 @@ func TestUpdateUser_ConcurrentMutualDemotionKeepsAnAdmin(t *testing.T) {
 			s, _ := newService(t)
 			mustSite(t, s, "LUX")
 			var survivor *auth.User
-			for round := 0; round < 8; round++ {
+			for round := 0; round < 5; round++ {
 				a := mustUser(t, s, fmt.Sprintf("a%d", round), auth.RoleAdmin, "LUX")
 				b := mustUser(t, s, fmt.Sprintf("b%d", round), auth.RoleAdmin, "LUX")
 				if survivor != nil {
@@ -436,6 +451,7 @@ func activeAdmins(tb testing.TB, s *auth.Service) int64 {
 }
 
 func TestUsers_ListsWithSites(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustSite(t, s, "LUX")
 	mustSite(t, s, "DE-KIEL")
@@ -456,4 +472,75 @@ func TestUsers_ListsWithSites(t *testing.T) {
 	wantNotFound(t, err)
 	_, err = s.UserByID(context.Background(), 424242)
 	wantNotFound(t, err)
+}
+
+// TestUpdateUser_DeactivationDoesNotDeadlockWithTokenRevocation pauses a transaction that
+// does what RevokeToken does (change a token row, then append an audit event) between its
+// two steps, and deactivates the token's owner meanwhile. Both must succeed: the
+// deactivation must not hold the audit chain while it waits for the token row.
+func TestUpdateUser_DeactivationDoesNotDeadlockWithTokenRevocation(t *testing.T) {
+	t.Parallel()
+	s, _ := newService(t)
+	ctx := context.Background()
+	mustSite(t, s, "LUX")
+	alice := mustUser(t, s, "alice", auth.RoleTechnician, "LUX")
+	_, tok := mustToken(t, s, alice.Actor(), "alice")
+
+	tokenLocked, proceed := make(chan struct{}), make(chan struct{})
+	var release sync.Once
+	defer release.Do(func() { close(proceed) })
+	revoking := make(chan error, 1)
+	go func() {
+		revoking <- s.DB.Tx(ctx, func(tx *gorm.DB) error {
+			if err := tx.Exec("UPDATE api_tokens SET revoked_at = now() WHERE id = ?", tok.ID).Error; err != nil {
+				return err
+			}
+			close(tokenLocked)
+			<-proceed
+			_, err := audit.Append(tx, auth.CommandLine.Entry("token.revoke", "user", "alice"))
+			return err
+		})
+	}()
+	select {
+	case <-tokenLocked:
+	case err := <-revoking:
+		t.Fatalf("revoking transaction: %v", err)
+	}
+
+	deactivating := make(chan error, 1)
+	go func() {
+		_, err := s.UpdateUser(ctx, auth.CommandLine, alice.ID, auth.UserChange{Active: ptr(false), Reason: "left"})
+		deactivating <- err
+	}()
+	waitForLockWaiter(t, s)
+	release.Do(func() { close(proceed) })
+
+	if err := <-revoking; err != nil {
+		t.Fatalf("revocation failed: %v", err)
+	}
+	if err := <-deactivating; err != nil {
+		t.Fatalf("deactivation failed: %v", err)
+	}
+	if mustReload(t, s, alice.ID).Active {
+		t.Fatal("alice still active")
+	}
+	mustVerifyChain(t, s.DB)
+}
+
+// waitForLockWaiter waits until a session of the test database waits for a row lock.
+func waitForLockWaiter(tb testing.TB, s *auth.Service) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int
+		if err := s.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			tb.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tb.Fatal("no session started waiting for a lock within 10 s")
 }

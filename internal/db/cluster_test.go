@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,25 +22,11 @@ func TestStartCluster_FromNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	dir := t.TempDir()
-	// When the tests run as root the cluster runs as the postgres user, which must be
-	// able to reach dir: t.TempDir makes it and its parent private (0700).
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := clusterDir(t)
 	port := freePort(t)
-	t.Cleanup(func() {
-		if err := db.StopCluster(context.Background(), dir); err != nil {
-			t.Errorf("stop cluster: %v", err)
-		}
-	})
 
 	serverURL, err := db.StartCluster(ctx, dir, port)
-	if errors.Is(err, db.ErrNoPostgres) {
-		t.Skipf("SKIP: no PostgreSQL server binaries (initdb, pg_ctl) on this machine: %v", err)
-	}
+	skipWithoutPostgres(t, err)
 	if err != nil {
 		t.Fatalf("start cluster in %s on port %d: %v", dir, port, err)
 	}
@@ -101,9 +88,64 @@ func TestStartCluster_FromNothing(t *testing.T) {
 	}
 }
 
+// TestStartCluster_ConcurrentCallersShareOneCluster is `go test ./...` on a machine
+// with no server running: every package's test binary starts the same cluster at once.
+func TestStartCluster_ConcurrentCallersShareOneCluster(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := clusterDir(t)
+	port := freePort(t)
+
+	const callers = 4
+	urls := make([]string, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() { urls[i], errs[i] = db.StartCluster(ctx, dir, port) })
+	}
+	wg.Wait()
+	skipWithoutPostgres(t, errs[0])
+	for i := range callers {
+		if errs[i] != nil {
+			t.Errorf("caller %d: %v", i, errs[i])
+		} else if urls[i] != urls[0] {
+			t.Errorf("caller %d got %s, caller 0 %s", i, urls[i], urls[0])
+		}
+	}
+}
+
 func TestStopCluster_NoClusterIsNotAnError(t *testing.T) {
 	if err := db.StopCluster(context.Background(), t.TempDir()); err != nil {
 		t.Errorf("StopCluster(empty dir) = %v, want nil", err)
+	}
+}
+
+// clusterDir returns an empty directory for a private cluster, which is stopped when the
+// test ends.
+func clusterDir(tb testing.TB) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	// When the tests run as root the cluster runs as the postgres user, which must be
+	// able to reach dir: t.TempDir makes it and its parent private (0700).
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	tb.Cleanup(func() {
+		if err := db.StopCluster(context.Background(), dir); err != nil {
+			tb.Errorf("stop cluster: %v", err)
+		}
+	})
+	return dir
+}
+
+// skipWithoutPostgres skips the test when StartCluster failed only because this machine
+// has no PostgreSQL server binaries: the one case in which it cannot run.
+func skipWithoutPostgres(tb testing.TB, err error) {
+	tb.Helper()
+	if errors.Is(err, db.ErrNoPostgres) {
+		tb.Skipf("no PostgreSQL server binaries (initdb, pg_ctl) on this machine: %v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -116,4 +117,12 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // ErrNoRows reports whether err means a lookup found nothing.
 func ErrNoRows(err error) bool {
 	return errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows)
+}
+
+// IsUniqueViolation reports whether err is a duplicate-key error from the database.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	return errors.Is(err, gorm.ErrDuplicatedKey) || strings.Contains(err.Error(), "SQLSTATE 23505")
 }

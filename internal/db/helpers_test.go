@@ -59,22 +59,6 @@ func dropDatabase(tb testing.TB, serverURL, name string) {
 	}
 }
 
-// databaseExists reports whether the server at serverURL has a database called name.
-func databaseExists(tb testing.TB, serverURL, name string) bool {
-	tb.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", db.Redact(serverURL), err)
-	}
-	defer conn.Close(ctx)
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		tb.Fatal(err)
-	}
-	return exists
-}
-
 // embeddedVersions lists the versions of the embedded migration files, ascending.
 func embeddedVersions(tb testing.TB) []int64 {
 	tb.Helper()

@@ -140,6 +140,13 @@ func StartCluster(ctx context.Context, dir string, port int) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("db: create %s: %w", dir, err)
 	}
+	// Several processes may get here at once (go test runs one per package), and two
+	// initdb or pg_ctl start on one directory fail: one at a time.
+	unlock, err := lockFile(filepath.Join(dir, "cluster.lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(pgdata, 0o700); err != nil {
 			return "", fmt.Errorf("db: create %s: %w", pgdata, err)
@@ -254,6 +261,19 @@ func clusterCredential() (*syscall.Credential, error) {
 		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 	}
 	return nil, errors.New("db: running as root and neither the postgres nor the nobody user exists to own the private cluster; create one (useradd --system postgres)")
+}
+
+// lockFile takes an exclusive lock on path, waiting for it, and returns its release.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("db: lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("db: lock %s: %w", path, err)
+	}
+	return func() { _ = f.Close() }, nil // closing the file releases the lock
 }
 
 func chownTo(cred *syscall.Credential, path string) error {

@@ -28,7 +28,7 @@ func TestLocate_UsesURLFirst(t *testing.T) {
 func TestLocate_FindsLocalServerAndCreatesDatabase(t *testing.T) {
 	conn, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
 	if err != nil {
-		t.Skipf("SKIP: no PostgreSQL server on 127.0.0.1:5432 to find: %v", err)
+		t.Skipf("no PostgreSQL server on 127.0.0.1:5432 to find: %v", err)
 	}
 	conn.Close()
 

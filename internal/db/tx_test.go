@@ -136,3 +136,33 @@ func TestErrNoRows(t *testing.T) {
 		})
 	}
 }
+
+func TestIsUniqueViolation(t *testing.T) {
+	d := newProbeTable(t)
+	ctx := context.Background()
+	if err := d.Gorm.Create(&txProbe{ID: 1, Note: "first"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	_, pgxErr := d.Pool.Exec(ctx, "INSERT INTO tx_probes (id, note) VALUES (1, 'again')")
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"through gorm", d.Gorm.Create(&txProbe{ID: 1, Note: "again"}).Error, true},
+		{"through pgx, wrapped", fmt.Errorf("sample: create: %w", pgxErr), true},
+		{"not null violation", d.Gorm.Exec("INSERT INTO tx_probes (id) VALUES (2)").Error, false},
+		{"other error", errors.New("connection refused"), false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.err == nil && tt.name != "nil" {
+				t.Fatal("the statement succeeded: no error to classify")
+			}
+			if got := db.IsUniqueViolation(tt.err); got != tt.want {
+				t.Errorf("IsUniqueViolation(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}

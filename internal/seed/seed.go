@@ -15,8 +15,9 @@ import (
 // database seeded with it is for demonstration only.
 const DemoPassword = "biobank-demo"
 
-// ErrNotEmpty means the database already has users, so demo data is not loaded over them.
-var ErrNotEmpty = errors.New("seed: the database already holds users; demo data is only loaded into an empty database")
+// ErrNotEmpty means the database already has sites or users, so demo data is not mixed
+// into them.
+var ErrNotEmpty = errors.New("seed: the database already holds sites or users; demo data is only loaded into an empty database")
 
 // DemoSites are the four partner sites of the demonstration network.
 var DemoSites = []auth.SiteInput{
@@ -58,17 +59,20 @@ func (s Summary) String() string {
 	return fmt.Sprintf("demo data loaded: %d sites, %d users (password %q for every account)", s.Sites, s.Users, DemoPassword)
 }
 
-// Empty reports whether the database has no users yet.
+// Empty reports whether the database has neither sites nor users yet. Sites count too: a
+// database where an administrator has begun setting up must not get demo data, and a demo
+// site code already taken would stop Demo half-way, after some sites were created.
 func Empty(ctx context.Context, d *db.DB) (bool, error) {
-	var n int64
-	if err := d.Gorm.WithContext(ctx).Table("users").Count(&n).Error; err != nil {
-		return false, fmt.Errorf("seed: count users: %w", err)
+	var found bool
+	err := d.Gorm.WithContext(ctx).Raw("SELECT EXISTS (SELECT 1 FROM sites) OR EXISTS (SELECT 1 FROM users)").Scan(&found).Error
+	if err != nil {
+		return false, fmt.Errorf("seed: look for sites and users: %w", err)
 	}
-	return n == 0, nil
+	return !found, nil
 }
 
 // Demo loads the demonstration data set through the same services (and so the same audit
-// trail) as a person would. It refuses a database that already has users.
+// trail) as a person would. It refuses a database that already has sites or users.
 func Demo(ctx context.Context, d *db.DB) (Summary, error) {
 	empty, err := Empty(ctx, d)
 	if err != nil {

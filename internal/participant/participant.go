@@ -1,0 +1,307 @@
+// Package participant holds pseudonymous participants, their enrolments in studies and
+// their visits. It stores no names, birth dates, addresses or hospital numbers, and has
+// no field for them: identity stays with the hospital or a trusted third party.
+package participant
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+	"biobank/internal/db"
+	"biobank/internal/input"
+	"biobank/internal/study"
+)
+
+// Participant is a person known to the biobank only by a pseudonym.
+type Participant struct {
+	ID         int64       `json:"-"`
+	Pseudonym  string      `json:"pseudonym"`
+	SiteID     int64       `json:"-"`
+	Site       auth.Site   `json:"-" gorm:"foreignKey:SiteID"`
+	External   bool        `json:"external"`
+	Sex        *string     `json:"sex"`
+	BirthYear  *int        `json:"birth_year"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"-"`
+	Enrolments []Enrolment `json:"-" gorm:"foreignKey:ParticipantID"`
+	Visits     []Visit     `json:"-" gorm:"foreignKey:ParticipantID"`
+}
+
+// Enrolment is a participant's membership of a study at a site.
+type Enrolment struct {
+	ID            int64       `json:"-"`
+	ParticipantID int64       `json:"-"`
+	StudyID       int64       `json:"-"`
+	Study         study.Study `json:"-" gorm:"foreignKey:StudyID"`
+	SiteID        int64       `json:"-"`
+	EnrolledOn    time.Time   `json:"enrolled_on"`
+	CreatedAt     time.Time   `json:"-"`
+}
+
+// Sexes are the MIABIS donor sex values.
+var Sexes = []string{"female", "male", "unknown", "undifferentiated", "not_applicable"}
+
+// Service manages participants and visits.
+type Service struct {
+	DB      *db.DB
+	Studies *study.Service
+	Now     func() time.Time
+}
+
+// NewService returns a Service on d with the real clock.
+func NewService(d *db.DB) *Service {
+	return &Service{DB: d, Studies: study.NewService(d), Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// EnrolInput is what a nurse enters to enrol a participant.
+type EnrolInput struct {
+	Study string `json:"study"`
+	// Pseudonym is empty to have one generated, or one issued by a trusted third party.
+	Pseudonym string `json:"pseudonym"`
+	// Site is the enrolling site's code; only managers and administrators may name another
+	// site than their own.
+	Site       string `json:"site"`
+	Sex        string `json:"sex"`
+	BirthYear  *int   `json:"birth_year"`
+	EnrolledOn string `json:"enrolled_on"`
+}
+
+// mayEnrol is who registers participants.
+var mayEnrol = []auth.Role{auth.RoleNurse, auth.RoleManager, auth.RoleAdmin}
+
+// Enrol registers a new participant in a study, with a generated pseudonym unless one was
+// entered.
+func (s *Service) Enrol(ctx context.Context, actor auth.Actor, in EnrolInput) (Participant, error) {
+	if err := actor.Require(mayEnrol...); err != nil {
+		return Participant{}, err
+	}
+	p := Participant{SiteID: actor.SiteID}
+	if sex := strings.TrimSpace(in.Sex); sex != "" {
+		known := false
+		for _, x := range Sexes {
+			known = known || x == sex
+		}
+		if !known {
+			return p, apperr.Invalid("sex", "Sex is one of female, male, unknown, undifferentiated or not_applicable.")
+		}
+		p.Sex = &sex
+	}
+	if in.BirthYear != nil {
+		y := *in.BirthYear
+		if y < 1900 || y > s.Now().Year() {
+			return p, apperr.Invalid("birth_year", fmt.Sprintf("The year of birth must be from 1900 to %d.", s.Now().Year()))
+		}
+		p.BirthYear = &y
+	}
+	enrolledOn, err := s.dateOrToday("enrolled_on", "enrolment date", in.EnrolledOn)
+	if err != nil {
+		return p, err
+	}
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		st, err := s.activeStudy(ctx, in.Study)
+		if err != nil {
+			return err
+		}
+		if err := s.enrolmentSite(tx, actor, in.Site, &p); err != nil {
+			return err
+		}
+		if strings.TrimSpace(in.Pseudonym) == "" {
+			if p.Pseudonym, err = s.freshPseudonym(tx); err != nil {
+				return err
+			}
+		} else if p.Pseudonym, p.External, err = acceptPseudonym(st, in.Pseudonym); err != nil {
+			return err
+		}
+		if err := tx.Omit(clause.Associations).Create(&p).Error; err != nil {
+			if db.IsUniqueViolation(err) {
+				return apperr.Conflict("duplicate_pseudonym", "pseudonym", fmt.Sprintf("A participant with the pseudonym %s already exists.", p.Pseudonym))
+			}
+			return err
+		}
+		enr := Enrolment{ParticipantID: p.ID, StudyID: st.ID, SiteID: p.SiteID, EnrolledOn: enrolledOn}
+		if err := tx.Omit(clause.Associations).Create(&enr).Error; err != nil {
+			return err
+		}
+		enr.Study = st
+		p.Enrolments = []Enrolment{enr}
+		e := actor.Entry("participant.enrol", "participant", p.Pseudonym)
+		e.After = map[string]any{"study": st.Code, "site": p.Site.Code, "external_pseudonym": p.External,
+			"sex": p.Sex, "birth_year": p.BirthYear, "enrolled_on": enrolledOn.Format("2006-01-02")}
+		_, err = audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Participant{}, fmt.Errorf("participant: enrol: %w", err)
+	}
+	return p, nil
+}
+
+// EnrolExisting enrols a participant already known into another study.
+func (s *Service) EnrolExisting(ctx context.Context, actor auth.Actor, pseudonym, studyCode, enrolledOn string) (Participant, error) {
+	if err := actor.Require(mayEnrol...); err != nil {
+		return Participant{}, err
+	}
+	on, err := s.dateOrToday("enrolled_on", "enrolment date", enrolledOn)
+	if err != nil {
+		return Participant{}, err
+	}
+	st, err := s.activeStudy(ctx, studyCode)
+	if err != nil {
+		return Participant{}, err
+	}
+	var p Participant
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if p, err = s.lock(tx, actor, pseudonym); err != nil {
+			return err
+		}
+		enr := Enrolment{ParticipantID: p.ID, StudyID: st.ID, SiteID: p.SiteID, EnrolledOn: on}
+		if err := tx.Omit(clause.Associations).Create(&enr).Error; err != nil {
+			if db.IsUniqueViolation(err) {
+				return apperr.Conflict("already_enrolled", "study", fmt.Sprintf("%s is already enrolled in %s.", p.Pseudonym, st.Code))
+			}
+			return err
+		}
+		e := actor.Entry("participant.enrol", "participant", p.Pseudonym)
+		e.After = map[string]any{"study": st.Code, "enrolled_on": on.Format("2006-01-02")}
+		_, err = audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Participant{}, fmt.Errorf("participant: enrol %s in %s: %w", pseudonym, studyCode, err)
+	}
+	return s.Get(ctx, actor, p.Pseudonym)
+}
+
+func (s *Service) dateOrToday(field, label, raw string) (time.Time, error) {
+	if strings.TrimSpace(raw) == "" {
+		y, m, d := s.Now().Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
+	}
+	d, err := input.Date(field, label, raw)
+	if err != nil {
+		return d, err
+	}
+	return d, input.NotFuture(field, label, d, s.Now())
+}
+
+func (s *Service) activeStudy(ctx context.Context, code string) (study.Study, error) {
+	if strings.TrimSpace(code) == "" {
+		return study.Study{}, apperr.Invalid("study", "Choose a study.")
+	}
+	st, err := s.Studies.ByCode(ctx, code)
+	if _, missing := apperr.AsNotFound(err); missing {
+		return st, apperr.Invalid("study", fmt.Sprintf("There is no study %q.", code))
+	}
+	if err != nil {
+		return st, err
+	}
+	if !st.Active {
+		return st, apperr.Invalid("study", fmt.Sprintf("The study %s is closed to new enrolments.", st.Code))
+	}
+	return st, nil
+}
+
+func (s *Service) enrolmentSite(tx *gorm.DB, actor auth.Actor, code string, p *Participant) error {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if code == "" || code == actor.SiteCode {
+		if actor.SiteID == 0 {
+			return apperr.Invalid("site", "Choose the enrolling site.")
+		}
+		return tx.Where("id = ?", actor.SiteID).Take(&p.Site).Error
+	}
+	if !actor.AllSites() {
+		return apperr.Forbidden("You can enrol participants only at your own site.")
+	}
+	err := tx.Where("code = ? AND active", code).Take(&p.Site).Error
+	if db.ErrNoRows(err) {
+		return apperr.Invalid("site", fmt.Sprintf("There is no active site %q.", code))
+	}
+	p.SiteID = p.Site.ID
+	return err
+}
+
+// freshPseudonym draws pseudonyms until one is unused (a collision among 32^6 ≈ 10^9 is
+// rare, but a repeat must never be handed out).
+func (s *Service) freshPseudonym(tx *gorm.DB) (string, error) {
+	for i := 0; i < 10; i++ {
+		p, err := NewPseudonym()
+		if err != nil {
+			return "", err
+		}
+		var n int64
+		if err := tx.Table("participants").Where("pseudonym = ?", p).Count(&n).Error; err != nil {
+			return "", err
+		}
+		if n == 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("participant: no unused pseudonym after 10 draws")
+}
+
+// Get returns the participant with the scanned or typed pseudonym, with enrolments and
+// visits. A wrong check symbol is a ValidationError with a suggestion; a participant of
+// another site is forbidden to nurses and technicians.
+func (s *Service) Get(ctx context.Context, actor auth.Actor, raw string) (Participant, error) {
+	pseudonym, err := normaliseLookup(raw)
+	if err != nil {
+		return Participant{}, err
+	}
+	var p Participant
+	err = s.DB.Gorm.WithContext(ctx).Preload("Site").
+		Preload("Enrolments", func(q *gorm.DB) *gorm.DB { return q.Order("enrolled_on, id") }).
+		Preload("Enrolments.Study").
+		Preload("Visits", func(q *gorm.DB) *gorm.DB { return q.Order("visit_date, id") }).
+		Preload("Visits.Definition.Requirements", func(q *gorm.DB) *gorm.DB { return q.Order("position") }).
+		Where("pseudonym = ?", pseudonym).Take(&p).Error
+	if db.ErrNoRows(err) {
+		return Participant{}, apperr.NotFound("participant", pseudonym)
+	}
+	if err != nil {
+		return Participant{}, fmt.Errorf("participant: %s: %w", pseudonym, err)
+	}
+	if err := actor.RequireSite(p.SiteID); err != nil {
+		return Participant{}, err
+	}
+	return p, nil
+}
+
+// lock reads and row-locks a participant the actor may act on.
+func (s *Service) lock(tx *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
+	pseudonym, err := normaliseLookup(raw)
+	if err != nil {
+		return Participant{}, err
+	}
+	var p Participant
+	err = tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("pseudonym = ?", pseudonym).Take(&p).Error
+	if db.ErrNoRows(err) {
+		return Participant{}, apperr.NotFound("participant", pseudonym)
+	}
+	if err != nil {
+		return Participant{}, err
+	}
+	return p, actor.RequireSite(p.SiteID)
+}
+
+// Lock is lock for other domain services (consent) inside their transaction.
+func (s *Service) Lock(tx *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
+	return s.lock(tx, actor, raw)
+}
+
+// Enrolment returns the participant's enrolment in the study, if any.
+func (p Participant) Enrolment(studyID int64) (Enrolment, bool) {
+	for _, e := range p.Enrolments {
+		if e.StudyID == studyID {
+			return e, true
+		}
+	}
+	return Enrolment{}, false
+}

@@ -1,0 +1,122 @@
+package participant
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+	"biobank/internal/db"
+	"biobank/internal/input"
+	"biobank/internal/study"
+)
+
+// Visit is a participant's occurrence of a visit definition, on a date.
+type Visit struct {
+	ID                int64                 `json:"id"`
+	ParticipantID     int64                 `json:"-"`
+	VisitDefinitionID int64                 `json:"-"`
+	Definition        study.VisitDefinition `json:"-" gorm:"foreignKey:VisitDefinitionID"`
+	StudyID           int64                 `json:"-"`
+	SiteID            int64                 `json:"-"`
+	VisitDate         time.Time             `json:"visit_date"`
+	OutOfWindowReason string                `json:"out_of_window_reason,omitempty"`
+	OpenedBy          *int64                `json:"-"`
+	CreatedAt         time.Time             `json:"created_at"`
+}
+
+// OpenVisitInput is what a nurse enters to open a visit.
+type OpenVisitInput struct {
+	Study string `json:"study"`
+	Visit string `json:"visit"`
+	Date  string `json:"date"`
+	// Reason is required when the date is outside the visit's window.
+	Reason string `json:"reason"`
+}
+
+// OutOfWindowCode is the conflict code of a visit date outside its window; the nurse may
+// proceed by giving a reason.
+const OutOfWindowCode = "out_of_window"
+
+// OpenVisit records that a participant's scheduled visit takes place. A date outside the
+// visit window is refused with the window in the message unless a reason is given.
+func (s *Service) OpenVisit(ctx context.Context, actor auth.Actor, pseudonym string, in OpenVisitInput) (Visit, error) {
+	if err := actor.Require(mayEnrol...); err != nil {
+		return Visit{}, err
+	}
+	date, err := s.dateOrToday("date", "visit date", in.Date)
+	if err != nil {
+		return Visit{}, err
+	}
+	reason, err := input.Text("reason", "reason", in.Reason, input.MaxReasonLength, false)
+	if err != nil {
+		return Visit{}, err
+	}
+	st, err := s.Studies.ByCode(ctx, in.Study)
+	if _, missing := apperr.AsNotFound(err); missing || strings.TrimSpace(in.Study) == "" {
+		return Visit{}, apperr.Invalid("study", fmt.Sprintf("There is no study %q.", in.Study))
+	}
+	if err != nil {
+		return Visit{}, err
+	}
+	def, ok := st.Visit(in.Visit)
+	if !ok {
+		return Visit{}, apperr.Invalid("visit", fmt.Sprintf("The study %s has no visit %q.", st.Code, in.Visit))
+	}
+	var v Visit
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		p, err := s.lock(tx, actor, pseudonym)
+		if err != nil {
+			return err
+		}
+		var enr Enrolment
+		err = tx.Where("participant_id = ? AND study_id = ?", p.ID, st.ID).Take(&enr).Error
+		if db.ErrNoRows(err) {
+			return apperr.Conflict("not_enrolled", "study", fmt.Sprintf("%s is not enrolled in %s.", p.Pseudonym, st.Code))
+		}
+		if err != nil {
+			return err
+		}
+		if date.Before(enr.EnrolledOn) {
+			return apperr.Invalid("date", "The visit date is before the enrolment date ("+enr.EnrolledOn.Format("2006-01-02")+").")
+		}
+		from, to := def.Window(enr.EnrolledOn)
+		outside := date.Before(from) || date.After(to)
+		if outside && reason == "" {
+			return apperr.Conflict(OutOfWindowCode, "date", fmt.Sprintf(
+				"%s is outside the %s window (%s to %s). Give a reason to open the visit anyway.",
+				date.Format("2006-01-02"), def.Name, from.Format("2006-01-02"), to.Format("2006-01-02")))
+		}
+		if !outside {
+			reason = ""
+		}
+		opener := actor.UserID
+		v = Visit{ParticipantID: p.ID, VisitDefinitionID: def.ID, StudyID: st.ID, SiteID: p.SiteID, VisitDate: date,
+			OutOfWindowReason: reason, OpenedBy: &opener, Definition: def}
+		if opener == 0 {
+			v.OpenedBy = nil
+		}
+		if err := tx.Omit(clause.Associations).Create(&v).Error; err != nil {
+			if db.IsUniqueViolation(err) {
+				return apperr.Conflict("visit_exists", "visit", fmt.Sprintf("The %s visit of %s is already open.", def.Name, p.Pseudonym))
+			}
+			return err
+		}
+		e := actor.Entry("visit.open", "participant", p.Pseudonym)
+		e.Reason = reason
+		e.After = map[string]any{"visit_id": v.ID, "study": st.Code, "visit": def.Code, "date": date.Format("2006-01-02"),
+			"window_from": from.Format("2006-01-02"), "window_to": to.Format("2006-01-02")}
+		_, err = audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Visit{}, fmt.Errorf("participant: open visit %s of %s: %w", in.Visit, pseudonym, err)
+	}
+	return v, nil
+}

@@ -1,0 +1,226 @@
+// Package study holds studies, their visit schedules with specimen requirements, and
+// their versioned consent documents: the set-up an administrator makes once and nurses and
+// technicians work from every day.
+package study
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+	"biobank/internal/db"
+	"biobank/internal/input"
+)
+
+// Study is a cohort such as IBD, RA or MS.
+type Study struct {
+	ID               int64             `json:"-"`
+	Code             string            `json:"code"`
+	Name             string            `json:"name"`
+	PseudonymPattern string            `json:"pseudonym_pattern"`
+	PseudonymCheck   bool              `json:"pseudonym_check"`
+	Active           bool              `json:"active"`
+	CreatedAt        time.Time         `json:"created_at"`
+	UpdatedAt        time.Time         `json:"-"`
+	Visits           []VisitDefinition `json:"visits,omitempty" gorm:"foreignKey:StudyID"`
+	Documents        []ConsentDocument `json:"consent_documents,omitempty" gorm:"foreignKey:StudyID"`
+}
+
+// Service manages studies.
+type Service struct {
+	DB  *db.DB
+	Now func() time.Time
+}
+
+// NewService returns a Service on d with the real clock.
+func NewService(d *db.DB) *Service {
+	return &Service{DB: d, Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Input is what an administrator enters for a study.
+type Input struct {
+	Code             string `json:"code"`
+	Name             string `json:"name"`
+	PseudonymPattern string `json:"pseudonym_pattern"`
+	PseudonymCheck   *bool  `json:"pseudonym_check"`
+	Active           *bool  `json:"active"`
+	Reason           string `json:"reason"`
+}
+
+var studyCodePattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,15}$`)
+
+// normaliseCode upper-cases and trims a study code.
+func normaliseCode(code string) string {
+	return strings.ToUpper(strings.TrimSpace(code))
+}
+
+func (in *Input) check(withCode bool) error {
+	in.Code = normaliseCode(in.Code)
+	if withCode && !studyCodePattern.MatchString(in.Code) {
+		return apperr.Invalid("code", "A study code has 2 to 16 capital letters, digits or dashes, e.g. IBD.")
+	}
+	var err error
+	if in.Name, err = input.Text("name", "study name", in.Name, 200, true); err != nil {
+		return err
+	}
+	if in.PseudonymPattern, err = input.Text("pseudonym_pattern", "pseudonym pattern", in.PseudonymPattern, 200, false); err != nil {
+		return err
+	}
+	if in.PseudonymPattern != "" {
+		if _, err := regexp.Compile(anchored(in.PseudonymPattern)); err != nil {
+			return apperr.Invalid("pseudonym_pattern", "The pseudonym pattern is not a valid regular expression.")
+		}
+	}
+	return nil
+}
+
+// anchored makes a pattern match whole pseudonyms only.
+func anchored(p string) string { return `^(?:` + p + `)$` }
+
+// AcceptsExternal reports whether an externally issued pseudonym matches the study's
+// pattern (always false when the study names none).
+func (s Study) AcceptsExternal(pseudonym string) bool {
+	if s.PseudonymPattern == "" {
+		return false
+	}
+	re, err := regexp.Compile(anchored(s.PseudonymPattern))
+	return err == nil && re.MatchString(pseudonym)
+}
+
+// Create adds a study.
+func (s *Service) Create(ctx context.Context, actor auth.Actor, in Input) (Study, error) {
+	if err := actor.Require(auth.RoleAdmin); err != nil {
+		return Study{}, err
+	}
+	if err := in.check(true); err != nil {
+		return Study{}, err
+	}
+	st := Study{Code: in.Code, Name: in.Name, PseudonymPattern: in.PseudonymPattern, PseudonymCheck: true, Active: true}
+	if in.PseudonymCheck != nil {
+		st.PseudonymCheck = *in.PseudonymCheck
+	}
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Omit(clause.Associations).Create(&st).Error; err != nil {
+			if db.IsUniqueViolation(err) {
+				return apperr.Conflict("duplicate_study", "code", fmt.Sprintf("A study with the code %s already exists.", st.Code))
+			}
+			return err
+		}
+		e := actor.Entry("study.create", "study", st.Code)
+		e.Reason, e.After = strings.TrimSpace(in.Reason), st
+		_, err := audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Study{}, fmt.Errorf("study: create %s: %w", in.Code, err)
+	}
+	return st, nil
+}
+
+// Update changes a study's name, pseudonym settings or active flag.
+func (s *Service) Update(ctx context.Context, actor auth.Actor, code string, in Input) (Study, error) {
+	if err := actor.Require(auth.RoleAdmin); err != nil {
+		return Study{}, err
+	}
+	if err := in.check(false); err != nil {
+		return Study{}, err
+	}
+	reason, err := input.Reason(in.Reason)
+	if err != nil {
+		return Study{}, err
+	}
+	var st Study
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if st, err = lockStudy(tx, code); err != nil {
+			return err
+		}
+		before := st
+		st.Name, st.PseudonymPattern = in.Name, in.PseudonymPattern
+		if in.PseudonymCheck != nil {
+			st.PseudonymCheck = *in.PseudonymCheck
+		}
+		if in.Active != nil {
+			st.Active = *in.Active
+		}
+		if err := tx.Omit(clause.Associations).Save(&st).Error; err != nil {
+			return err
+		}
+		e := actor.Entry("study.update", "study", st.Code)
+		e.Reason, e.Before, e.After = reason, before, st
+		_, err := audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Study{}, fmt.Errorf("study: update %s: %w", code, err)
+	}
+	return st, nil
+}
+
+func lockStudy(tx *gorm.DB, code string) (Study, error) {
+	var st Study
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("code = ?", normaliseCode(code)).Take(&st).Error
+	if db.ErrNoRows(err) {
+		return Study{}, apperr.NotFound("study", code)
+	}
+	return st, err
+}
+
+// List returns every study with its visit schedule and consent documents, by code.
+func (s *Service) List(ctx context.Context) ([]Study, error) {
+	var studies []Study
+	err := s.preload(s.DB.Gorm.WithContext(ctx)).Order("code").Find(&studies).Error
+	if err != nil {
+		return nil, fmt.Errorf("study: list: %w", err)
+	}
+	return studies, nil
+}
+
+// ByCode returns one study with its visit schedule, specimen requirements and consent
+// documents.
+func (s *Service) ByCode(ctx context.Context, code string) (Study, error) {
+	var st Study
+	err := s.preload(s.DB.Gorm.WithContext(ctx)).Where("code = ?", normaliseCode(code)).Take(&st).Error
+	if db.ErrNoRows(err) {
+		return Study{}, apperr.NotFound("study", code)
+	}
+	if err != nil {
+		return Study{}, fmt.Errorf("study: %s: %w", code, err)
+	}
+	return st, nil
+}
+
+func (s *Service) preload(q *gorm.DB) *gorm.DB {
+	return q.Preload("Visits", func(q *gorm.DB) *gorm.DB { return q.Order("day_offset, code") }).
+		Preload("Visits.Requirements", func(q *gorm.DB) *gorm.DB { return q.Order("position") }).
+		Preload("Documents", func(q *gorm.DB) *gorm.DB { return q.Order("created_at, id") })
+}
+
+// Visit returns the visit definition code of the study.
+func (st Study) Visit(code string) (VisitDefinition, bool) {
+	c := strings.ToUpper(strings.TrimSpace(code))
+	for _, v := range st.Visits {
+		if v.Code == c {
+			return v, true
+		}
+	}
+	return VisitDefinition{}, false
+}
+
+// Document returns the consent document of the study with version.
+func (st Study) Document(version string) (ConsentDocument, bool) {
+	v := strings.TrimSpace(version)
+	for _, d := range st.Documents {
+		if d.Version == v {
+			return d, true
+		}
+	}
+	return ConsentDocument{}, false
+}

@@ -1,0 +1,12 @@
+package web
+
+import "github.com/labstack/echo/v4"
+
+// RouteForTest registers h as a public route, for tests that need a handler the
+// application does not have, such as one that fails with an internal error.
+func (s *Server) RouteForTest(method, path string, h echo.HandlerFunc) {
+	s.route(method, path, public, h)
+}
+
+// SafeNext exposes safeNext to the tests.
+var SafeNext = safeNext

@@ -1,0 +1,536 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+	"biobank/internal/db"
+	"biobank/internal/db/dbtest"
+	"biobank/web"
+)
+
+// testPassword is the password every helper-made user starts with.
+const testPassword = "correct horse battery staple"
+
+// pageMarkers names, for every page component in templates, a data-testid that only that
+// page renders. Every response a test parses is checked for them, and TestMain fails the
+// run when a page was never rendered (goatcounter's list of templates).
+var pageMarkers = map[string]string{
+	"SignIn":               "signin-form",
+	"HomePage(admin)":      "home-admin",
+	"HomePage(manager)":    "home-manager",
+	"HomePage(technician)": "home-technician",
+	"HomePage(nurse)":      "home-nurse",
+	"ErrorPage":            "error-message",
+	"ScanResult":           "scan-result",
+	"SitesPage":            "site-form",
+	"SiteEditPage":         "site-edit-form",
+	"UsersPage":            "users-table",
+	"NewUserPage":          "user-form",
+	"UserPage":             "user-name",
+	"AuditPage":            "audit-filter",
+}
+
+var rendered sync.Map // page component name -> true
+
+func recordPages(doc *goquery.Document) {
+	for page, id := range pageMarkers {
+		if doc.Find(testidSel(id)).Length() > 0 {
+			rendered.Store(page, true)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	// Only a full run is expected to render every page.
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
+		var missing []string
+		for page := range pageMarkers {
+			if _, ok := rendered.Load(page); !ok {
+				missing = append(missing, page)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			fmt.Fprintf(os.Stderr, "FAIL: these page templates were never rendered by a test: %s\n", strings.Join(missing, ", "))
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// app is the application on its own fresh database, served by httptest.
+type app struct {
+	cfg  web.Config
+	srv  *web.Server
+	ts   *httptest.Server
+	db   *db.DB
+	auth *auth.Service
+}
+
+// newApp starts the application with cfg on a fresh, migrated database.
+func newApp(tb testing.TB, cfg web.Config) *app {
+	tb.Helper()
+	return newAppOn(tb, cfg, dbtest.New(tb))
+}
+
+// newAppOn starts the application with cfg on d.
+func newAppOn(tb testing.TB, cfg web.Config, d *db.DB) *app {
+	tb.Helper()
+	srv := web.New(cfg, d)
+	ts := httptest.NewServer(srv)
+	tb.Cleanup(ts.Close)
+	return &app{cfg: cfg, srv: srv, ts: ts, db: d, auth: auth.NewService(d)}
+}
+
+// staff are the users seeded by seedStaff, by role.
+type staff map[auth.Role]auth.User
+
+// seedStaff creates the site LUX and one user of every role there, named after the role.
+func (a *app) seedStaff(tb testing.TB) staff {
+	tb.Helper()
+	a.mustSite(tb, "LUX")
+	s := staff{}
+	for _, r := range auth.Roles {
+		s[r] = a.mustUser(tb, string(r), r, "LUX")
+	}
+	return s
+}
+
+// mustSite creates an active site as the command line does.
+func (a *app) mustSite(tb testing.TB, code string) auth.Site {
+	tb.Helper()
+	site, err := a.auth.CreateSite(context.Background(), auth.CommandLine, auth.SiteInput{
+		Code: code, Name: "Site " + code, Country: "LU", Reason: "test setup"})
+	if err != nil {
+		tb.Fatalf("create site %s: %v", code, err)
+	}
+	return site
+}
+
+// mustUser creates a user with testPassword as the command line does.
+func (a *app) mustUser(tb testing.TB, username string, role auth.Role, site string) auth.User {
+	tb.Helper()
+	u, err := a.auth.CreateUser(context.Background(), auth.CommandLine, auth.NewUser{
+		Username: username, Role: string(role), Site: site, Password: testPassword, Reason: "test setup"})
+	if err != nil {
+		tb.Fatalf("create user %s: %v", username, err)
+	}
+	return u
+}
+
+// mustToken creates an API token for username and returns its secret.
+func (a *app) mustToken(tb testing.TB, username string) string {
+	tb.Helper()
+	secret, _, err := a.auth.CreateToken(context.Background(), auth.CommandLine, username, "test")
+	if err != nil {
+		tb.Fatalf("create token for %s: %v", username, err)
+	}
+	return secret
+}
+
+// mustReload reads a user back from the database.
+func (a *app) mustReload(tb testing.TB, id int64) auth.User {
+	tb.Helper()
+	u, err := a.auth.UserByID(context.Background(), id)
+	if err != nil {
+		tb.Fatalf("reload user %d: %v", id, err)
+	}
+	return u
+}
+
+// count returns the number of rows in table.
+func (a *app) count(tb testing.TB, table string) int64 {
+	tb.Helper()
+	var n int64
+	if err := a.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		tb.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// state fingerprints every table the web layer's services write (row count and an md5
+// of the content), so a test can show that a refused request changed nothing at all.
+func (a *app) state(tb testing.TB) map[string]string {
+	tb.Helper()
+	state := map[string]string{}
+	for table, order := range map[string]string{"sites": "id", "users": "id", "api_tokens": "id", "audit_events": "seq"} {
+		var v string
+		err := a.db.Pool.QueryRow(context.Background(),
+			"SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY "+order+")), '') FROM "+table+" t").Scan(&v)
+		if err != nil {
+			tb.Fatalf("fingerprint %s: %v", table, err)
+		}
+		state[table] = v
+	}
+	return state
+}
+
+// assertUnchanged fails the test when the database differs from before.
+func (a *app) assertUnchanged(tb testing.TB, before map[string]string) {
+	tb.Helper()
+	after := a.state(tb)
+	for table, b := range before {
+		if after[table] != b {
+			tb.Errorf("table %s changed: before %s, after %s", table, b, after[table])
+		}
+	}
+}
+
+// events returns every audit event of one entity, oldest first.
+func (a *app) events(tb testing.TB, entityType, entityID string) []audit.Event {
+	tb.Helper()
+	events, err := audit.ForEntity(context.Background(), a.db.Gorm, entityType, entityID)
+	if err != nil {
+		tb.Fatalf("events of %s %s: %v", entityType, entityID, err)
+	}
+	return events
+}
+
+// wantEvent fails the test unless one entity's newest audit event has action and actor.
+func (a *app) wantEvent(tb testing.TB, entityType, entityID, action, actor string) audit.Event {
+	tb.Helper()
+	events := a.events(tb, entityType, entityID)
+	if len(events) == 0 {
+		tb.Fatalf("no audit events for %s:%s, want %s", entityType, entityID, action)
+	}
+	ev := events[len(events)-1]
+	if ev.Action != action || ev.Actor != actor {
+		tb.Fatalf("newest audit event of %s:%s is %s by %s, want %s by %s", entityType, entityID, ev.Action, ev.Actor, action, actor)
+	}
+	return ev
+}
+
+// client is one browser: a cookie jar, and redirects returned rather than followed.
+type client struct {
+	app  *app
+	jar  http.CookieJar
+	http *http.Client
+}
+
+func (a *app) newClient(tb testing.TB) *client {
+	tb.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &client{app: a, jar: jar, http: &http.Client{
+		Jar:           jar,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// signedIn returns a new client signed in as username with testPassword.
+func (a *app) signedIn(tb testing.TB, username string) *client {
+	tb.Helper()
+	c := a.newClient(tb)
+	c.signIn(tb, username, testPassword).wantRedirect(tb, "/")
+	return c
+}
+
+// page is a response with its body read and, for HTML, parsed.
+type page struct {
+	*http.Response
+	Body string
+	Doc  *goquery.Document // nil unless the response is HTML
+}
+
+func (c *client) do(tb testing.TB, req *http.Request) *page {
+	tb.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
+	}
+	p := &page{Response: resp, Body: string(b)}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		p.Doc, err = goquery.NewDocumentFromReader(bytes.NewReader(b))
+		if err != nil {
+			tb.Fatalf("%s %s: parse HTML: %v", req.Method, req.URL.Path, err)
+		}
+		recordPages(p.Doc)
+	}
+	return p
+}
+
+// get fetches path.
+func (c *client) get(tb testing.TB, path string) *page {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.app.ts.URL+path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c.do(tb, req)
+}
+
+// post sends vals as a form to path exactly as given: no CSRF token is added.
+func (c *client) post(tb testing.TB, path string, vals url.Values) *page {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.app.ts.URL+path, strings.NewReader(vals.Encode()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(tb, req)
+}
+
+// csrf returns the CSRF token of the form on the page at path, as a browser would hold
+// it after loading that page.
+func (c *client) csrf(tb testing.TB, path string) string {
+	tb.Helper()
+	p := c.get(tb, path)
+	if p.Doc == nil {
+		tb.Fatalf("GET %s: status %d, not an HTML page", path, p.StatusCode)
+	}
+	tok, _ := p.Doc.Find(`input[name="_csrf"]`).First().Attr("value")
+	if tok == "" {
+		tb.Fatalf("GET %s: status %d, no _csrf input", path, p.StatusCode)
+	}
+	return tok
+}
+
+// submit loads the page at from and posts vals to action with that page's CSRF token, as
+// a person filling in the form would.
+func (c *client) submit(tb testing.TB, from, action string, vals url.Values) *page {
+	tb.Helper()
+	v := url.Values{}
+	for k, vs := range vals {
+		v[k] = vs
+	}
+	v.Set("_csrf", c.csrf(tb, from))
+	return c.post(tb, action, v)
+}
+
+// signIn fills in the sign-in form.
+func (c *client) signIn(tb testing.TB, username, password string) *page {
+	tb.Helper()
+	return c.submit(tb, "/login", "/login", url.Values{"username": {username}, "password": {password}})
+}
+
+// cookie returns the value of the cookie name the browser holds for the application.
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(c.app.ts.URL)
+	for _, ck := range c.jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// setCookie puts a cookie into the browser, as an attacker replaying it would.
+func (c *client) setCookie(name, value string) {
+	u, _ := url.Parse(c.app.ts.URL)
+	c.jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+// sessionCookie is the name of the session cookie.
+const sessionCookie = "biobank_session"
+
+func testidSel(id string) string { return `[data-testid="` + id + `"]` }
+
+// testid returns the elements with data-testid id (empty for a non-HTML response).
+func (p *page) testid(id string) *goquery.Selection {
+	if p.Doc == nil {
+		return (&goquery.Document{}).Find("nothing")
+	}
+	return p.Doc.Find(testidSel(id))
+}
+
+// wantTestID fails the test unless the page has an element with data-testid id.
+func (p *page) wantTestID(tb testing.TB, id string) *goquery.Selection {
+	tb.Helper()
+	s := p.testid(id)
+	if s.Length() == 0 {
+		tb.Fatalf("%s %s: no element with data-testid=%q (status %d)\n%s", p.Request.Method, p.Request.URL.Path, id, p.StatusCode, excerpt(p.Body))
+	}
+	return s
+}
+
+// wantStatus fails the test unless the response has status code.
+func (p *page) wantStatus(tb testing.TB, code int) *page {
+	tb.Helper()
+	if p.StatusCode != code {
+		tb.Fatalf("%s %s: status %d, want %d\n%s", p.Request.Method, p.Request.URL.RequestURI(), p.StatusCode, code, excerpt(p.Body))
+	}
+	return p
+}
+
+// wantRedirect fails the test unless the response is a 303 to location.
+func (p *page) wantRedirect(tb testing.TB, location string) *page {
+	tb.Helper()
+	p.wantStatus(tb, http.StatusSeeOther)
+	if got := p.Header.Get("Location"); got != location {
+		tb.Fatalf("%s %s: redirects to %q, want %q", p.Request.Method, p.Request.URL.RequestURI(), got, location)
+	}
+	return p
+}
+
+// inputValue returns the value of the input or selected option named name.
+func (p *page) inputValue(tb testing.TB, name string) string {
+	tb.Helper()
+	if p.Doc == nil {
+		tb.Fatalf("not an HTML page")
+	}
+	if in := p.Doc.Find(`input[name="` + name + `"]`); in.Length() > 0 {
+		v, _ := in.First().Attr("value")
+		return v
+	}
+	v, _ := p.Doc.Find(`select[name="` + name + `"] option[selected]`).First().Attr("value")
+	return v
+}
+
+// wantNoGoError fails the test when the body shows anything that looks like a Go or
+// framework error string rather than a sentence for a person.
+func (p *page) wantNoGoError(tb testing.TB, secrets ...string) {
+	tb.Helper()
+	for _, s := range append([]string{"code=", "message=", "internal=", "goroutine ", "panic", "SQLSTATE", "runtime error", ".go:"}, secrets...) {
+		if strings.Contains(p.Body, s) {
+			tb.Errorf("%s %s: the page shows %q:\n%s", p.Request.Method, p.Request.URL.Path, s, excerpt(p.Body))
+		}
+	}
+}
+
+func excerpt(s string) string {
+	if len(s) > 3000 {
+		return s[:3000] + "…"
+	}
+	return s
+}
+
+// apiResp is a JSON API response.
+type apiResp struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// api calls the JSON API with a bearer token ("" for none). body may be nil, a string
+// sent as it is, or a value sent as JSON.
+func (a *app) api(tb testing.TB, method, path, token string, body any) *apiResp {
+	tb.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, a.ts.URL+path, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := a.ts.Client().Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &apiResp{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// wantStatus fails the test unless the response has status code.
+func (r *apiResp) wantStatus(tb testing.TB, code int) *apiResp {
+	tb.Helper()
+	if r.Status != code {
+		tb.Fatalf("status %d, want %d: %s", r.Status, code, r.Body)
+	}
+	return r
+}
+
+// decode unmarshals the body into v.
+func (r *apiResp) decode(tb testing.TB, v any) {
+	tb.Helper()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		tb.Fatalf("Content-Type %q, want application/json: %s", ct, r.Body)
+	}
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		tb.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// apiErr is the error body of the API contract.
+type apiErr struct {
+	Code    string
+	Message string
+	Field   string
+}
+
+// wantError fails the test unless the response is an error of the contract's shape
+// {"error":{"code","message","field"}} with status, code and field. code "" accepts any
+// code.
+func (r *apiResp) wantError(tb testing.TB, status int, code, field string) apiErr {
+	tb.Helper()
+	r.wantStatus(tb, status)
+	var outer map[string]json.RawMessage
+	r.decode(tb, &outer)
+	if len(outer) != 1 || outer["error"] == nil {
+		tb.Fatalf("error body %s: want exactly one key, \"error\"", r.Body)
+	}
+	var inner map[string]any
+	if err := json.Unmarshal(outer["error"], &inner); err != nil {
+		tb.Fatalf("error body %s: %v", r.Body, err)
+	}
+	var keys []string
+	for k, v := range inner {
+		keys = append(keys, k)
+		if _, ok := v.(string); !ok {
+			tb.Errorf("error body %s: %q is not a string", r.Body, k)
+		}
+	}
+	sort.Strings(keys)
+	if !slices.Equal(keys, []string{"code", "field", "message"}) {
+		tb.Fatalf("error body %s: keys %v, want code, field, message", r.Body, keys)
+	}
+	e := apiErr{Code: inner["code"].(string), Message: inner["message"].(string), Field: inner["field"].(string)}
+	if code != "" && e.Code != code {
+		tb.Errorf("error code %q, want %q: %s", e.Code, code, r.Body)
+	}
+	if e.Field != field {
+		tb.Errorf("error field %q, want %q: %s", e.Field, field, r.Body)
+	}
+	if e.Message == "" || strings.Contains(e.Message, "json:") || strings.Contains(e.Message, "SQLSTATE") {
+		tb.Errorf("error message %q is not a sentence for a person", e.Message)
+	}
+	return e
+}
