@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"biobank/internal/checkcode"
 )
 
 func TestScanBox_SlashFocusesAndReportsNoMatch(t *testing.T) {
@@ -31,8 +33,12 @@ func TestScanBox_SlashFocusesAndReportsNoMatch(t *testing.T) {
 		t.Errorf("pressing / typed %q into the scan box, want it empty", got)
 	}
 
-	// Type like a barcode reader: the code, then Enter.
-	const code = "TUBE-0042"
+	// Type like a barcode reader: the code, then Enter. The code carries correct check
+	// characters, so it is well formed and simply unknown in this empty database.
+	code, err := checkcode.Append("TUDE0042")
+	if err != nil {
+		t.Fatal(err)
+	}
 	status := submit(t, ctx, "scan "+code, chromedp.KeyEvent(code), chromedp.KeyEvent(kb.Enter))
 	if status != http.StatusNotFound {
 		t.Errorf("scanning an unknown code: status %d, want %d", status, http.StatusNotFound)

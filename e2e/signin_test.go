@@ -162,7 +162,9 @@ func TestSignIn_LockedAccount(t *testing.T) {
 
 func TestSession_IdleExpirySendsBackToSignIn(t *testing.T) {
 	t.Parallel()
-	const idle = 2 * time.Second
+	// The idle time must outlast one sign-in (open the form, type, submit) on a loaded
+	// machine: the sign-in form's CSRF token lives in a session with the same timeout.
+	const idle = 3 * time.Second
 	a := startApp(t, "BIOBANK_SESSION_IDLE_TIMEOUT="+idle.String())
 	ctx := newBrowser(t)
 

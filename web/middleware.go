@@ -154,6 +154,12 @@ func (s *Server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if !isAPI(c) && c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
 			if !s.csrfValid(c) {
+				if c.Path() == "/login" {
+					// A sign-in page left open past the idle timeout lost its session and
+					// token: the normal state of a bench PC after someone signed out. Offer
+					// the form again with a fresh token instead of an error page.
+					return s.signInExpired(c)
+				}
 				return &echo.HTTPError{Code: http.StatusForbidden, Message: csrfMessage}
 			}
 		}

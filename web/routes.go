@@ -106,4 +106,5 @@ func (s *Server) routes() {
 	s.route("GET", "/api/v1/consents", signedIn, s.apiConsents)
 	s.route("GET", "/api/v1/audit", managers, s.apiAudit)
 	s.route("GET", "/api/v1/audit/verify", managers, s.apiAuditVerify)
+	s.route("GET", "/api/v1/audit/export.csv", managers, s.auditExportCSV)
 }

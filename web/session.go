@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"biobank/internal/db"
+	"biobank/templates"
 )
 
 // Session keys.
@@ -38,7 +40,21 @@ func newSessionManager(cfg Config, d *db.DB) *scs.SessionManager {
 	sm.Cookie.Secure = cfg.SecureCookies
 	sm.Cookie.Path = "/"
 	sm.Cookie.Persist = false // a session cookie: closing the browser ends it too
+	sm.ErrorFunc = sessionStoreFailed
 	return sm
+}
+
+// sessionStoreFailed answers a request whose session could not be loaded or saved (the
+// database is unreachable, say): logged in full with slog, shown as the friendly 500 page.
+// scs's default answers in plain text and logs with the standard logger.
+func sessionStoreFailed(w http.ResponseWriter, r *http.Request, err error) {
+	slog.Error("session store failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	status, body := classify(err)
+	heading := "Something went wrong"
+	w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = templates.ErrorPage(templates.Page{Title: heading}, status, heading, body.Message).Render(r.Context(), w)
 }
 
 // hashedStore keeps only the SHA-256 of each session token in the database, so someone who

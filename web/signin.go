@@ -43,6 +43,14 @@ func (s *Server) signIn(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
+// signInExpired re-shows the sign-in form when its CSRF token had expired; nothing was
+// checked or changed, and the password is not kept.
+func (s *Server) signInExpired(c echo.Context) error {
+	f := formFrom(c, "username")
+	f.Error = "This sign-in page had been open for a long time. Enter your password again to sign in."
+	return s.render(c, http.StatusForbidden, templates.SignIn(s.page(c, "Sign in"), f, safeNext(c.FormValue("next"))))
+}
+
 func (s *Server) signOut(c echo.Context) error {
 	ctx := c.Request().Context()
 	if err := s.auth.SignOut(ctx, actor(c)); err != nil {

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"biobank/internal/apperr"
 	"biobank/internal/db"
 	"biobank/web"
 )
@@ -88,10 +89,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if errors.As(err, &ee) {
 			return int(ee)
 		}
-		fmt.Fprintf(stderr, "biobank %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "biobank %s: %s\n", cmd, message(err))
 		return 1
 	}
 	return 0
+}
+
+// message is what a person reads for err: the domain's own sentence for a refusal (bad
+// input, a conflict, a missing thing), the whole chain for anything else.
+func message(err error) string {
+	if v, ok := apperr.AsValidation(err); ok {
+		if v.Field != "" {
+			return v.Field + ": " + v.Message
+		}
+		return v.Message
+	}
+	if c, ok := apperr.AsConflict(err); ok {
+		return c.Message
+	}
+	if f, ok := apperr.AsForbidden(err); ok {
+		return f.Message
+	}
+	if n, ok := apperr.AsNotFound(err); ok {
+		return n.Error()
+	}
+	return err.Error()
 }
 
 // usageError is a mistake in the command line itself (exit 2).

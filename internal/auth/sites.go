@@ -105,6 +105,13 @@ func (s *Service) UpdateSite(ctx context.Context, actor Actor, code string, in S
 	}
 	var site Site
 	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		closing := in.Active != nil && !*in.Active
+		if closing {
+			// Administrators first, then the site: the order UpdateUser locks in.
+			if err := lockAdmins(tx, 0); err != nil {
+				return err
+			}
+		}
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("code = ?", strings.ToUpper(strings.TrimSpace(code))).Take(&site).Error; err != nil {
 			if db.ErrNoRows(err) {
 				return apperr.NotFound("site", code)
@@ -118,6 +125,21 @@ func (s *Service) UpdateSite(ctx context.Context, actor Actor, code string, in S
 		}
 		if before.Name == site.Name && before.Country == site.Country && before.Active == site.Active {
 			return apperr.Invalid("name", "Nothing was changed.")
+		}
+		if closing && before.Active {
+			// Users of an inactive site cannot sign in: closing the site of every usable
+			// administrator would leave nobody to administer the system.
+			all, err := usableAdmins(tx, 0, 0)
+			if err != nil {
+				return err
+			}
+			elsewhere, err := usableAdmins(tx, 0, site.ID)
+			if err != nil {
+				return err
+			}
+			if all > 0 && elsewhere == 0 {
+				return apperr.Conflict("last_admin", "active", "Every active administrator belongs to this site; make an administrator at another site first.")
+			}
 		}
 		if err := tx.Save(&site).Error; err != nil {
 			return err

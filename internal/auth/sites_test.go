@@ -2,7 +2,9 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"biobank/internal/auth"
@@ -153,8 +155,9 @@ func TestUpdateSite_ChangesNameAndActiveAndAuditsBeforeAfter(t *testing.T) {
 	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
+	mustSite(t, s, "HQ")
 	mustSite(t, s, "LUX")
-	admin := mustUser(t, s, "root", auth.RoleAdmin, "LUX").Actor()
+	admin := mustUser(t, s, "root", auth.RoleAdmin, "HQ").Actor()
 
 	site, err := s.UpdateSite(ctx, admin, "lux", auth.SiteInput{Name: "Integrated Biobank of Luxembourg", Country: "LU", Reason: "official name"})
 	if err != nil {
@@ -242,4 +245,93 @@ func TestSites_ListsByCode(t *testing.T) {
 	if strings.Join(codes, ",") != "CH-BERN,DE-KIEL,LUX" {
 		t.Fatalf("got %v, want sorted by code", codes)
 	}
+}
+
+// TestUpdateSite_RefusesDeactivatingTheLastAdminsSite: users of an inactive site cannot
+// sign in, so closing the site of every active administrator would leave nobody in charge.
+func TestUpdateSite_RefusesDeactivatingTheLastAdminsSite(t *testing.T) {
+	t.Parallel()
+	s, _ := newService(t)
+	ctx := context.Background()
+	mustSite(t, s, "LUX")
+	mustSite(t, s, "DE-KIEL")
+	mustUser(t, s, "root", auth.RoleAdmin, "LUX")
+	mustUser(t, s, "root2", auth.RoleAdmin, "LUX")
+	kielAdmin := mustUser(t, s, "kiel-admin", auth.RoleAdmin, "DE-KIEL")
+	mustUpdateUser(t, s, auth.CommandLine, kielAdmin.ID, auth.UserChange{Active: ptr(false)})
+	closeSite := func(code string) error {
+		_, err := s.UpdateSite(ctx, auth.CommandLine, code, auth.SiteInput{Name: "Site " + code, Country: "LU", Active: ptr(false), Reason: "closed"})
+		return err
+	}
+
+	before := dbState(t, s.DB)
+	wantConflict(t, closeSite("LUX"), "last_admin")
+	assertUnchanged(t, s.DB, before)
+
+	mustUpdateUser(t, s, auth.CommandLine, kielAdmin.ID, auth.UserChange{Active: ptr(true)})
+	if err := closeSite("LUX"); err != nil {
+		t.Fatalf("closing LUX with an administrator at DE-KIEL: %v", err)
+	}
+	wantConflict(t, closeSite("DE-KIEL"), "last_admin")
+}
+
+// TestUpdateSite_ConcurrentDeactivationAndDemotionKeepAnAdmin races closing the site of
+// one of two administrators against demoting the other.
+func TestUpdateSite_ConcurrentDeactivationAndDemotionKeepAnAdmin(t *testing.T) {
+	t.Parallel()
+	s, _ := newService(t)
+	ctx := context.Background()
+	mustSite(t, s, "HQ")
+	for round := 0; round < 5; round++ {
+		code := fmt.Sprintf("S%d", round)
+		mustSite(t, s, code)
+		a := mustUser(t, s, fmt.Sprintf("a%d", round), auth.RoleAdmin, "HQ")
+		b := mustUser(t, s, fmt.Sprintf("b%d", round), auth.RoleAdmin, code)
+		// Retire every other administrator so that a and b are the only two.
+		var others []int64
+		if err := s.DB.Gorm.Model(&auth.User{}).Where("role = 'admin' AND active AND id NOT IN ?", []int64{a.ID, b.ID}).Pluck("id", &others).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range others {
+			mustUpdateUser(t, s, auth.CommandLine, id, auth.UserChange{Active: ptr(false)})
+		}
+
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var closeErr, demoteErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, closeErr = s.UpdateSite(ctx, a.Actor(), code, auth.SiteInput{Name: "Site " + code, Country: "LU", Active: ptr(false), Reason: "closed"})
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			_, demoteErr = s.UpdateUser(ctx, b.Actor(), a.ID, auth.UserChange{Role: ptr("manager"), Reason: "coup"})
+		}()
+		close(start)
+		wg.Wait()
+		if (closeErr == nil) == (demoteErr == nil) {
+			t.Fatalf("round %d: close site %v, demote %v; want exactly one to succeed", round, closeErr, demoteErr)
+		}
+		for _, err := range []error{closeErr, demoteErr} {
+			if err != nil {
+				wantConflict(t, err, "last_admin")
+			}
+		}
+		var usable int64
+		if err := s.DB.Gorm.Table("users").Joins("JOIN sites ON sites.id = users.site_id").
+			Where("users.role = 'admin' AND users.active AND sites.active").Count(&usable).Error; err != nil {
+			t.Fatal(err)
+		}
+		if usable != 1 {
+			t.Fatalf("round %d ends with %d usable administrators, want 1", round, usable)
+		}
+		if demoteErr == nil {
+			// Give HQ a usable administrator again for the next round.
+			mustUpdateUser(t, s, auth.CommandLine, a.ID, auth.UserChange{Role: ptr("admin")})
+		}
+	}
+	mustVerifyChain(t, s.DB)
 }

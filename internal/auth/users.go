@@ -151,9 +151,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 	}
 	var u User
 	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		// Lock every admin row in a fixed order so that two administrators demoting each
-		// other at once cannot both succeed and leave nobody in charge.
-		if err := tx.Exec("SELECT id FROM users WHERE role = 'admin' OR id = ? ORDER BY id FOR UPDATE", id).Error; err != nil {
+		if err := lockAdmins(tx, id); err != nil {
 			return err
 		}
 		if err := tx.Preload("Site").Where("id = ?", id).Take(&u).Error; err != nil {
@@ -168,13 +166,18 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 			u.Role = role
 			actions = append(actions, "user.change_role")
 		}
-		if ch.Site != nil && *ch.Site != u.Site.Code {
+		if ch.Site != nil {
 			site, err := siteByCode(tx, "site", *ch.Site)
 			if err != nil {
 				return err
 			}
-			u.SiteID, u.Site = site.ID, site
-			actions = append(actions, "user.change_site")
+			if site.ID != u.SiteID {
+				if !site.Active {
+					return apperr.Invalid("site", fmt.Sprintf("The site %s is inactive.", site.Code))
+				}
+				u.SiteID, u.Site = site.ID, site
+				actions = append(actions, "user.change_site")
+			}
 		}
 		if ch.Active != nil && *ch.Active != u.Active {
 			u.Active = *ch.Active
@@ -197,8 +200,8 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 			return apperr.Invalid("", "Nothing was changed.")
 		}
 		if before.Role == RoleAdmin && before.Active && (u.Role != RoleAdmin || !u.Active) {
-			var admins int64
-			if err := tx.Model(&User{}).Where("role = 'admin' AND active AND id <> ?", u.ID).Count(&admins).Error; err != nil {
+			admins, err := usableAdmins(tx, u.ID, 0)
+			if err != nil {
 				return err
 			}
 			if admins == 0 {
@@ -230,6 +233,25 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 		return User{}, fmt.Errorf("auth: update user %d: %w", id, err)
 	}
 	return u, nil
+}
+
+// lockAdmins locks the row of every administrator and of user id, in id order. UpdateUser
+// and UpdateSite take these locks before anything else, so that two changes that could
+// each remove the last administrator (two administrators demoting each other, or closing
+// one's site while demoting the other) run one after the other and the second sees the
+// first.
+func lockAdmins(tx *gorm.DB, id int64) error {
+	return tx.Exec("SELECT id FROM users WHERE role = 'admin' OR id = ? ORDER BY id FOR UPDATE", id).Error
+}
+
+// usableAdmins counts the administrators who can still sign in and administer (active,
+// at an active site), leaving out the user exceptUser and everyone at the site exceptSite.
+func usableAdmins(tx *gorm.DB, exceptUser, exceptSite int64) (int64, error) {
+	var n int64
+	err := tx.Table("users").Joins("JOIN sites ON sites.id = users.site_id").
+		Where("users.role = 'admin' AND users.active AND sites.active AND users.id <> ? AND sites.id <> ?", exceptUser, exceptSite).
+		Count(&n).Error
+	return n, err
 }
 
 // Users lists every user with their site, by username.

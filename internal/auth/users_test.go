@@ -544,3 +544,42 @@ func waitForLockWaiter(tb testing.TB, s *auth.Service) {
 	}
 	tb.Fatal("no session started waiting for a lock within 10 s")
 }
+
+func TestUpdateUser_ChangeSiteRefusesInactiveSiteAndIgnoresCase(t *testing.T) {
+	t.Parallel()
+	s, _ := newService(t)
+	mustSite(t, s, "LUX")
+	closed := mustSite(t, s, "CLOSED")
+	if _, err := s.UpdateSite(context.Background(), auth.CommandLine, "CLOSED",
+		auth.SiteInput{Name: closed.Name, Country: closed.Country, Active: ptr(false), Reason: "closed"}); err != nil {
+		t.Fatal(err)
+	}
+	alice := mustUser(t, s, "alice", auth.RoleNurse, "LUX")
+
+	before := dbState(t, s.DB)
+	_, err := s.UpdateUser(context.Background(), auth.CommandLine, alice.ID, auth.UserChange{Site: ptr("CLOSED"), Reason: "r"})
+	wantValidation(t, err, "site")
+	// The user's own site, typed in lower case, is no change at all.
+	_, err = s.UpdateUser(context.Background(), auth.CommandLine, alice.ID, auth.UserChange{Site: ptr(" lux "), Reason: "r"})
+	wantValidation(t, err, "")
+	assertUnchanged(t, s.DB, before)
+}
+
+// TestUpdateUser_AdminAtInactiveSiteDoesNotCount: an administrator whose site is
+// deactivated cannot sign in, so they do not keep the system administered.
+func TestUpdateUser_AdminAtInactiveSiteDoesNotCount(t *testing.T) {
+	t.Parallel()
+	s, _ := newService(t)
+	mustSite(t, s, "LUX")
+	mustSite(t, s, "OLD")
+	root := mustUser(t, s, "root", auth.RoleAdmin, "LUX")
+	mustUser(t, s, "far-admin", auth.RoleAdmin, "OLD")
+	if _, err := s.UpdateSite(context.Background(), auth.CommandLine, "OLD",
+		auth.SiteInput{Name: "Site OLD", Country: "LU", Active: ptr(false), Reason: "closed"}); err != nil {
+		t.Fatal(err)
+	}
+	before := dbState(t, s.DB)
+	_, err := s.UpdateUser(context.Background(), root.Actor(), root.ID, auth.UserChange{Role: ptr("manager"), Reason: "stepping down"})
+	wantConflict(t, err, "last_admin")
+	assertUnchanged(t, s.DB, before)
+}

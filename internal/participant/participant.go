@@ -251,42 +251,45 @@ func (s *Service) freshPseudonym(tx *gorm.DB) (string, error) {
 // visits. A wrong check symbol is a ValidationError with a suggestion; a participant of
 // another site is forbidden to nurses and technicians.
 func (s *Service) Get(ctx context.Context, actor auth.Actor, raw string) (Participant, error) {
-	pseudonym, err := normaliseLookup(raw)
-	if err != nil {
-		return Participant{}, err
-	}
-	var p Participant
-	err = s.DB.Gorm.WithContext(ctx).Preload("Site").
+	q := s.DB.Gorm.WithContext(ctx).Preload("Site").
 		Preload("Enrolments", func(q *gorm.DB) *gorm.DB { return q.Order("enrolled_on, id") }).
 		Preload("Enrolments.Study").
 		Preload("Visits", func(q *gorm.DB) *gorm.DB { return q.Order("visit_date, id") }).
-		Preload("Visits.Definition.Requirements", func(q *gorm.DB) *gorm.DB { return q.Order("position") }).
-		Where("pseudonym = ?", pseudonym).Take(&p).Error
-	if db.ErrNoRows(err) {
-		return Participant{}, apperr.NotFound("participant", pseudonym)
-	}
-	if err != nil {
-		return Participant{}, fmt.Errorf("participant: %s: %w", pseudonym, err)
-	}
-	if err := actor.RequireSite(p.SiteID); err != nil {
-		return Participant{}, err
-	}
-	return p, nil
+		Preload("Visits.Definition.Requirements", func(q *gorm.DB) *gorm.DB { return q.Order("position") })
+	return find(q, actor, raw)
 }
 
 // lock reads and row-locks a participant the actor may act on.
 func (s *Service) lock(tx *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
+	return find(tx.Clauses(clause.Locking{Strength: "UPDATE"}), actor, raw)
+}
+
+// find looks a pseudonym up as stored (external pseudonyms have their own shapes), then as
+// a built-in pseudonym after normalising look-alikes and checking its check symbols.
+func find(q *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
+	var p Participant
+	exact := strings.ToUpper(strings.TrimSpace(raw))
+	if storedPseudonym.MatchString(exact) {
+		err := q.Where("pseudonym = ?", exact).Limit(1).Find(&p).Error
+		if err != nil {
+			return Participant{}, fmt.Errorf("participant: %s: %w", exact, err)
+		}
+		if p.ID != 0 {
+			return p, actor.RequireSite(p.SiteID)
+		}
+	}
 	pseudonym, err := normaliseLookup(raw)
 	if err != nil {
 		return Participant{}, err
 	}
-	var p Participant
-	err = tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("pseudonym = ?", pseudonym).Take(&p).Error
-	if db.ErrNoRows(err) {
+	if pseudonym == exact {
 		return Participant{}, apperr.NotFound("participant", pseudonym)
 	}
-	if err != nil {
-		return Participant{}, err
+	if err := q.Where("pseudonym = ?", pseudonym).Limit(1).Find(&p).Error; err != nil {
+		return Participant{}, fmt.Errorf("participant: %s: %w", pseudonym, err)
+	}
+	if p.ID == 0 {
+		return Participant{}, apperr.NotFound("participant", pseudonym)
 	}
 	return p, actor.RequireSite(p.SiteID)
 }

@@ -51,12 +51,19 @@ var DemoLogins = []Login{
 
 // Summary says what Demo loaded.
 type Summary struct {
-	Sites int
-	Users int
+	Sites        int
+	Users        int
+	Studies      int
+	Participants int
+	Consents     int
+	Withdrawals  int
+	Visits       int
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("demo data loaded: %d sites, %d users (password %q for every account)", s.Sites, s.Users, DemoPassword)
+	return fmt.Sprintf("demo data loaded: %d sites, %d users (password %q for every account), %d studies, "+
+		"%d participants with %d consents (%d withdrawals) and %d visits",
+		s.Sites, s.Users, DemoPassword, s.Studies, s.Participants, s.Consents, s.Withdrawals, s.Visits)
 }
 
 // Empty reports whether the database has neither sites nor users yet. Sites count too: a
@@ -98,6 +105,9 @@ func Demo(ctx context.Context, d *db.DB) (Summary, error) {
 			return sum, fmt.Errorf("seed: %w", err)
 		}
 		sum.Users++
+	}
+	if err := demoStudiesAndParticipants(ctx, d, actor, &sum); err != nil {
+		return sum, fmt.Errorf("seed: %w", err)
 	}
 	return sum, nil
 }

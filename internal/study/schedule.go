@@ -87,9 +87,13 @@ var visitCodePattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_-]{0,19}$`)
 // Temperatures are the storage temperatures a requirement may name.
 var Temperatures = []string{"-80", "-20", "ln2", "4", "rt"}
 
-// maxVolume is the largest planned volume accepted (1 L or 1 kg): anything larger is a
-// typing error.
-var maxVolume = decimal.NewFromInt(1000)
+// maxVolume is the largest amount accepted per unit (1 L, 1 kg, 1 g of nucleic acid):
+// anything larger is a typing error.
+var maxVolume = map[string]decimal.Decimal{
+	"mL": decimal.NewFromInt(1000),
+	"mg": decimal.NewFromInt(1_000_000),
+	"µg": decimal.NewFromInt(1_000_000),
+}
 
 // normaliseVolume converts µL to mL and checks that v is positive and plausible.
 func normaliseVolume(field string, v decimal.Decimal, unit string) (decimal.Decimal, string, error) {
@@ -107,10 +111,10 @@ func normaliseVolume(field string, v decimal.Decimal, unit string) (decimal.Deci
 	if !v.IsPositive() {
 		return v, unit, apperr.Invalid(field, "The volume must be more than zero.")
 	}
-	if v.GreaterThan(maxVolume) {
+	if v.GreaterThan(maxVolume[unit]) {
 		return v, unit, apperr.Invalid(field, "The volume is implausibly large (more than 1 L or 1 kg).")
 	}
-	if v.Exponent() < -4 && !v.Equal(v.Round(4)) {
+	if !v.Equal(v.Round(4)) {
 		return v, unit, apperr.Invalid(field, "Give the volume with at most 4 decimal places (of mL).")
 	}
 	return v, unit, nil

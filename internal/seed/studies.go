@@ -1,0 +1,215 @@
+package seed
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"biobank/internal/auth"
+	"biobank/internal/checkcode"
+	"biobank/internal/consent"
+	"biobank/internal/db"
+	"biobank/internal/participant"
+	"biobank/internal/study"
+)
+
+// req is a compact specimen requirement for the demo schedules.
+func req(specimen, container, volume, unit string, aliquots int, aliquotVolume, aliquotType, temp string) study.RequirementInput {
+	r := study.RequirementInput{SpecimenType: specimen, Container: container, Volume: decimal.RequireFromString(volume),
+		Unit: unit, Aliquots: aliquots, AliquotType: aliquotType, StorageTemperature: temp}
+	if aliquots > 0 {
+		v := decimal.RequireFromString(aliquotVolume)
+		r.AliquotVolume = &v
+	}
+	return r
+}
+
+var (
+	edtaPlasma = req("whole_blood", "PED", "9", "mL", 6, "0.5", "plasma", "-80")
+	serum      = req("serum", "SST", "7.5", "mL", 5, "0.5", "serum", "-80")
+	pbmc       = req("pbmc", "CPT", "8", "mL", 2, "1", "pbmc", "ln2")
+	paxRNA     = req("whole_blood", "PAX", "2.5", "mL", 0, "", "", "-80")
+	stool      = req("stool", "STL", "2000", "mg", 4, "200", "stool", "-80")
+	urine      = req("urine", "PPS", "10", "mL", 4, "1", "urine", "-80")
+	csf        = req("csf", "PPS", "5", "mL", 10, "0.5", "csf", "-80")
+)
+
+// demoStudy is one cohort of the demonstration network.
+type demoStudy struct {
+	in       study.Input
+	visits   []study.VisitInput
+	versions []study.DocumentInput
+	retire   string // a version retired once the next one exists
+}
+
+var demoStudies = []demoStudy{
+	{
+		in: study.Input{Code: "IBD", Name: "Inflammatory bowel disease cohort"},
+		visits: []study.VisitInput{
+			{Code: "BASELINE", Name: "Baseline", DayOffset: 0, WindowAfter: 14, Requirements: []study.RequirementInput{edtaPlasma, serum, pbmc, paxRNA, stool}},
+			{Code: "M3", Name: "Month 3", DayOffset: 91, WindowBefore: 14, WindowAfter: 14, Requirements: []study.RequirementInput{edtaPlasma, serum, stool}},
+			{Code: "M6", Name: "Month 6", DayOffset: 182, WindowBefore: 21, WindowAfter: 21, Requirements: []study.RequirementInput{edtaPlasma, serum, stool}},
+			{Code: "M12", Name: "Month 12", DayOffset: 365, WindowBefore: 30, WindowAfter: 30, Requirements: []study.RequirementInput{edtaPlasma, serum, pbmc, paxRNA, stool}},
+		},
+		versions: []study.DocumentInput{
+			{Version: "1.0", Tiers: []string{"storage", "genetic", "sharing", "recontact"}},
+			{Version: "2.0", Tiers: []string{"storage", "genetic", "sharing", "recontact"}},
+		},
+		retire: "1.0",
+	},
+	{
+		in: study.Input{Code: "RA", Name: "Rheumatic diseases cohort"},
+		visits: []study.VisitInput{
+			{Code: "BASELINE", Name: "Baseline", DayOffset: 0, WindowAfter: 14, Requirements: []study.RequirementInput{edtaPlasma, serum, paxRNA, urine}},
+			{Code: "M6", Name: "Month 6", DayOffset: 182, WindowBefore: 21, WindowAfter: 21, Requirements: []study.RequirementInput{edtaPlasma, serum, urine}},
+			{Code: "M12", Name: "Month 12", DayOffset: 365, WindowBefore: 30, WindowAfter: 30, Requirements: []study.RequirementInput{edtaPlasma, serum, paxRNA, urine}},
+		},
+		versions: []study.DocumentInput{{Version: "1.0", Tiers: []string{"storage", "genetic", "sharing"}}},
+	},
+	{
+		in: study.Input{Code: "MS", Name: "Multiple sclerosis cohort", PseudonymPattern: "MS-[0-9]{6}", PseudonymCheck: ptr(false)},
+		visits: []study.VisitInput{
+			{Code: "BASELINE", Name: "Baseline with lumbar puncture", DayOffset: 0, WindowAfter: 21, Requirements: []study.RequirementInput{edtaPlasma, serum, pbmc, csf}},
+			{Code: "M12", Name: "Month 12", DayOffset: 365, WindowBefore: 30, WindowAfter: 30, Requirements: []study.RequirementInput{edtaPlasma, serum, pbmc}},
+			{Code: "M24", Name: "Month 24", DayOffset: 730, WindowBefore: 30, WindowAfter: 30, Requirements: []study.RequirementInput{edtaPlasma, serum, pbmc}},
+		},
+		versions: []study.DocumentInput{{Version: "1.0", Tiers: []string{"storage", "genetic", "sharing", "recontact"}}},
+	},
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// ParticipantsPerStudySite is how many demo participants each study enrols at each site:
+// 3 studies × 4 sites × 20 = 240.
+const ParticipantsPerStudySite = 20
+
+// seededReader is a deterministic byte source, so a demo database looks the same each time.
+type seededReader struct{ r *rand.Rand }
+
+func (s seededReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(s.r.UintN(256))
+	}
+	return len(p), nil
+}
+
+// demoStudiesAndParticipants loads the cohorts, their schedules and consent versions, and
+// ~240 participants with consents, some withdrawals and the visits already due.
+func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor, sum *Summary) error {
+	studies := study.NewService(d)
+	for _, ds := range demoStudies {
+		in := ds.in
+		in.Reason = "demonstration data"
+		if _, err := studies.Create(ctx, admin, in); err != nil {
+			return err
+		}
+		for _, v := range ds.visits {
+			if _, err := studies.AddVisit(ctx, admin, ds.in.Code, v); err != nil {
+				return err
+			}
+		}
+		for _, doc := range ds.versions {
+			if _, err := studies.AddDocument(ctx, admin, ds.in.Code, doc); err != nil {
+				return err
+			}
+		}
+		if ds.retire != "" {
+			if _, err := studies.RetireDocument(ctx, admin, ds.in.Code, ds.retire, "superseded by a newer version"); err != nil {
+				return err
+			}
+		}
+		sum.Studies++
+	}
+
+	nurses := map[string]auth.Actor{}
+	users, err := auth.NewService(d).Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Role == auth.RoleNurse {
+			nurses[u.Site.Code] = u.Actor()
+		}
+	}
+	rng := rand.New(rand.NewPCG(2026, 11))
+	people := participant.NewService(d)
+	consents := &consent.Service{DB: d, Participants: people, Now: people.Now}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	for _, ds := range demoStudies {
+		st, err := studies.ByCode(ctx, ds.in.Code)
+		if err != nil {
+			return err
+		}
+		version := ds.versions[len(ds.versions)-1].Version
+		doc, _ := st.Document(version)
+		for _, site := range DemoSites {
+			nurse := nurses[site.Code]
+			for i := 0; i < ParticipantsPerStudySite; i++ {
+				enrolled := today.AddDate(0, 0, -rng.IntN(760))
+				in := participant.EnrolInput{Study: st.Code, EnrolledOn: enrolled.Format("2006-01-02"),
+					Sex: []string{"female", "male"}[rng.IntN(2)], BirthYear: ptr(1945 + rng.IntN(60))}
+				if st.PseudonymPattern != "" {
+					in.Pseudonym = fmt.Sprintf("MS-%06d", 100000+sum.Participants)
+				} else if in.Pseudonym, err = checkcode.Generate(seededReader{rng}, participant.PseudonymLength-2); err != nil {
+					return err
+				}
+				p, err := people.Enrol(ctx, nurse, in)
+				if err != nil {
+					return err
+				}
+				sum.Participants++
+				tiers := []string{"storage"}
+				for _, t := range doc.Tiers[1:] {
+					if rng.IntN(100) < 82 {
+						tiers = append(tiers, string(t))
+					}
+				}
+				c, err := consents.Record(ctx, nurse, p.Pseudonym, consent.RecordInput{Study: st.Code, Version: version,
+					SignedOn: in.EnrolledOn, Tiers: tiers})
+				if err != nil {
+					return err
+				}
+				sum.Consents++
+				for _, v := range st.Visits {
+					due := enrolled.AddDate(0, 0, v.DayOffset+rng.IntN(v.WindowAfter+1))
+					if due.After(today) {
+						break
+					}
+					if _, err := people.OpenVisit(ctx, nurse, p.Pseudonym, participant.OpenVisitInput{Study: st.Code, Visit: v.Code,
+						Date: due.Format("2006-01-02")}); err != nil {
+						return err
+					}
+					sum.Visits++
+				}
+				if err := demoWithdrawal(ctx, consents, nurse, p, c, rng, today, sum); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// demoWithdrawal withdraws about one consent in 16: some tiers, or the whole consent.
+func demoWithdrawal(ctx context.Context, consents *consent.Service, nurse auth.Actor, p participant.Participant, c consent.Consent,
+	rng *rand.Rand, today time.Time, sum *Summary) error {
+	roll := rng.IntN(100)
+	if roll >= 6 {
+		return nil
+	}
+	in := consent.WithdrawInput{Reason: "participant's request by letter", WithdrawnOn: today.AddDate(0, 0, -rng.IntN(30)).Format("2006-01-02")}
+	if roll >= 3 && len(c.Tiers) > 1 {
+		in.Tiers = []string{string(c.Tiers[len(c.Tiers)-1])}
+	}
+	if in.WithdrawnOn < c.SignedOn.Format("2006-01-02") {
+		in.WithdrawnOn = today.Format("2006-01-02")
+	}
+	if _, err := consents.Withdraw(ctx, nurse, p.Pseudonym, c.ID, in); err != nil {
+		return err
+	}
+	sum.Withdrawals++
+	return nil
+}
