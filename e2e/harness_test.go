@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"biobank/internal/db/dbtest"
@@ -118,18 +119,97 @@ func (a *app) createUser(t *testing.T, username, role, site, password string) {
 }
 
 // cli runs one biobank subcommand against the app's database and fails the test when it
-// does not succeed.
-func (a *app) cli(t *testing.T, stdin string, args ...string) {
+// does not succeed. It returns what the command wrote on standard output.
+func (a *app) cli(t *testing.T, stdin string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = a.env(nil)
 	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("e2e: biobank %s: %v\n%s", strings.Join(args, " "), err, out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("e2e: biobank %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
+	return stdout.String()
+}
+
+// apiToken creates an API token acting as username with the CLI and returns it.
+func (a *app) apiToken(t *testing.T, username string) string {
+	t.Helper()
+	token := strings.TrimSpace(a.cli(t, "", "token", "create", "--username", username, "--name", "e2e set-up"))
+	if token == "" || strings.ContainsAny(token, " \n") {
+		t.Fatalf("e2e: token create for %s printed %q, want one token", username, token)
+	}
+	return token
+}
+
+// api sends one JSON API request with the bearer token and returns the status and body.
+// body is marshalled to JSON unless it is nil.
+func (a *app) api(t *testing.T, token, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatalf("e2e: encode the body of %s %s: %v", method, path, err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, a.URL+path, r)
+	if err != nil {
+		t.Fatalf("e2e: %s %s: %v", method, path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("e2e: %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("e2e: read the reply to %s %s: %v", method, path, err)
+	}
+	return resp.StatusCode, out
+}
+
+// apiWant sends a JSON API request and fails the test unless it answers with status
+// want; it decodes the reply into into unless that is nil.
+func (a *app) apiWant(t *testing.T, token, method, path string, body any, want int, into any) {
+	t.Helper()
+	status, out := a.api(t, token, method, path, body)
+	if status != want {
+		t.Fatalf("e2e: %s %s: status %d, want %d\n%s", method, path, status, want, out)
+	}
+	if into != nil {
+		if err := json.Unmarshal(out, into); err != nil {
+			t.Fatalf("e2e: decode the reply to %s %s: %v\n%s", method, path, err, out)
+		}
+	}
+}
+
+// createStudy sets up a study through the JSON API as an administrator (token): the
+// study, then each visit with its specimen requirements. The shapes are those of
+// study.Input and study.VisitInput.
+func (a *app) createStudy(t *testing.T, token, code, name string, visits ...map[string]any) {
+	t.Helper()
+	a.apiWant(t, token, "POST", "/api/v1/studies", map[string]any{"code": code, "name": name}, http.StatusCreated, nil)
+	for _, v := range visits {
+		a.apiWant(t, token, "POST", "/api/v1/studies/"+code+"/visits", v, http.StatusCreated, nil)
+	}
+}
+
+// addConsentDocument adds a consent version offering tiers to a study through the JSON API.
+func (a *app) addConsentDocument(t *testing.T, token, studyCode, version string, tiers ...string) {
+	t.Helper()
+	a.apiWant(t, token, "POST", "/api/v1/studies/"+studyCode+"/consent-documents",
+		map[string]any{"version": version, "tiers": tiers}, http.StatusCreated, nil)
 }
 
 // env is the process environment for the binary: this one's, without any biobank
@@ -413,4 +493,34 @@ func pageState(ctx context.Context) string {
 		body = body[:1500] + "…"
 	}
 	return fmt.Sprintf("\n--- page %s ---\n%s", u, body)
+}
+
+// acceptDialogs clicks OK on every JavaScript dialog (a data-confirm question, an alert)
+// the tab opens from now on, as the person at the screen would. The function it returns
+// lists the dialogs' messages so far.
+func acceptDialogs(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var messages []string
+	opening := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range opening {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			messages = append(messages, ev.Message)
+			mu.Unlock()
+			// The dialog blocks the action that opened it, which is waiting on another
+			// goroutine; answer it from here.
+			go func() {
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			}()
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), messages...)
+	}
 }

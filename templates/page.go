@@ -53,6 +53,17 @@ type Form struct {
 	Errors map[string]string
 	// Error is a message not tied to one field.
 	Error string
+	// Prefix keeps input ids unique when a page holds several forms with the same fields.
+	Prefix string
+}
+
+// InputID is the HTML id of the input for name.
+func (f Form) InputID(name string) string { return "f-" + f.Prefix + name }
+
+// WithPrefix returns f with its input ids prefixed.
+func (f Form) WithPrefix(prefix string) Form {
+	f.Prefix = prefix
+	return f
 }
 
 // NewForm returns an empty form.

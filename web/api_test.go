@@ -248,3 +248,62 @@ func mustJSON(tb testing.TB, v any) []byte {
 	}
 	return b
 }
+
+func TestAuditPage_FiltersPagesAndExports(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedStaff(t)
+	for i := 0; i < 3; i++ {
+		a.mustSite(t, fmt.Sprintf("S%d", i))
+	}
+	c := a.signedIn(t, "manager")
+	total := int(a.count(t, "audit_events"))
+
+	// Page through with two events a page, following the "older events" link.
+	seen := 0
+	path := "/audit?limit=2"
+	for pages := 0; path != ""; pages++ {
+		if pages > 50 {
+			t.Fatal("the older-events link never ends")
+		}
+		p := c.get(t, path).wantStatus(t, http.StatusOK)
+		rows := p.testid("audit-row").Length()
+		if rows == 0 || rows > 2 {
+			t.Fatalf("%s: %d rows", path, rows)
+		}
+		seen += rows
+		path, _ = p.testid("audit-next").Attr("href")
+	}
+	if seen != total {
+		t.Errorf("paging showed %d events, want %d", seen, total)
+	}
+
+	// Filters keep their values and select the events.
+	p := c.get(t, "/audit?entity=site:S1&actor=command-line").wantStatus(t, http.StatusOK)
+	if n := p.testid("audit-row").Length(); n != 1 || !strings.Contains(p.testid("audit-row").Text(), "site.create") {
+		t.Errorf("filtered rows: %d: %s", n, p.testid("audit-row").Text())
+	}
+	if got := p.inputValue(t, "entity"); got != "site:S1" {
+		t.Errorf("entity filter holds %q", got)
+	}
+	c.get(t, "/audit?actor=nobody").wantStatus(t, http.StatusOK).wantTestID(t, "audit-empty")
+	bad := c.get(t, "/audit?since=last+week").wantStatus(t, http.StatusUnprocessableEntity)
+	bad.wantTestID(t, "error-since")
+	if got := bad.inputValue(t, "since"); got != "last week" {
+		t.Errorf("since filter holds %q", got)
+	}
+
+	// The CSV export holds every matching event.
+	csv := c.get(t, "/audit/export.csv?action=site.create").wantStatus(t, http.StatusOK)
+	if ct := csv.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cd := csv.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	lines := strings.Split(strings.TrimSpace(csv.Body), "\n")
+	if len(lines) != 1+4 || !strings.HasPrefix(lines[0], "seq,at,actor") {
+		t.Errorf("CSV has %d lines, want a header and 4 site.create events:\n%s", len(lines), csv.Body)
+	}
+	c.get(t, "/audit/export.csv?until=nonsense").wantStatus(t, http.StatusUnprocessableEntity)
+}

@@ -47,8 +47,14 @@ func TestCSRF_RefusesPostsWithoutTheSessionToken(t *testing.T) {
 			// So is a sign-in (login CSRF), which would otherwise write an audit event.
 			fresh := a.newClient(t)
 			fresh.get(t, "/login").wantStatus(t, http.StatusOK)
-			fresh.post(t, "/login", with(url.Values{"username": {"nurse"}, "password": {testPassword}})).
+			lp := fresh.post(t, "/login", with(url.Values{"username": {"nurse"}, "password": {testPassword}})).
 				wantStatus(t, http.StatusForbidden)
+			// The sign-in form comes back (a page left open past the idle timeout is the usual
+			// cause), with the username but not the password.
+			lp.wantTestID(t, "signin-form")
+			if lp.inputValue(t, "username") != "nurse" || lp.inputValue(t, "password") != "" {
+				t.Errorf("re-shown sign-in form holds username %q, password %q", lp.inputValue(t, "username"), lp.inputValue(t, "password"))
+			}
 			if fresh.cookie("biobank_signed_in") != "" {
 				t.Error("a sign-in without a CSRF token signed the browser in")
 			}

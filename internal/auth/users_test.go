@@ -141,7 +141,7 @@ func TestUpdateUser_ChangeRoleIsAudited(t *testing.T) {
 	}
 	ev := lastEvent(t, s, "user", "alice", "user.change_role")
 	if b, a := decode(t, ev.Before), decode(t, ev.After); b["role"] != "technician" || a["role"] != "manager" ||
-		ev.Reason != "promotion" || ev.Actor != "root" || *ev.ActorID != admin.UserID {
+		ev.Reason != "promotion" || ev.Actor != "root" || ev.ActorID == nil || *ev.ActorID != admin.UserID {
 		t.Fatalf("event %+v: before %s after %s", ev, ev.Before, ev.After)
 	}
 	// The change takes effect for the next request at once.

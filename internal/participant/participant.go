@@ -105,11 +105,15 @@ func (s *Service) Enrol(ctx context.Context, actor auth.Actor, in EnrolInput) (P
 	if err != nil {
 		return p, err
 	}
+	// Read the study before the transaction: ByCode takes its own connection, and holding
+	// the transaction's connection while waiting for a second one exhausts the pool when
+	// as many enrolments run at once as the pool has connections.
+	st, err := s.activeStudy(ctx, in.Study)
+	if err != nil {
+		return p, err
+	}
 	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		st, err := s.activeStudy(ctx, in.Study)
-		if err != nil {
-			return err
-		}
+		var err error
 		if err := s.enrolmentSite(tx, actor, in.Site, &p); err != nil {
 			return err
 		}
@@ -267,6 +271,9 @@ func (s *Service) lock(tx *gorm.DB, actor auth.Actor, raw string) (Participant, 
 // find looks a pseudonym up as stored (external pseudonyms have their own shapes), then as
 // a built-in pseudonym after normalising look-alikes and checking its check symbols.
 func find(q *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
+	// q runs up to two queries: a new session makes each start from q's preloads and
+	// locking clause rather than from the conditions the previous query added.
+	q = q.Session(&gorm.Session{})
 	var p Participant
 	exact := strings.ToUpper(strings.TrimSpace(raw))
 	if storedPseudonym.MatchString(exact) {
@@ -275,7 +282,7 @@ func find(q *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
 			return Participant{}, fmt.Errorf("participant: %s: %w", exact, err)
 		}
 		if p.ID != 0 {
-			return p, actor.RequireSite(p.SiteID)
+			return visible(actor, p)
 		}
 	}
 	pseudonym, err := normaliseLookup(raw)
@@ -291,7 +298,15 @@ func find(q *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
 	if p.ID == 0 {
 		return Participant{}, apperr.NotFound("participant", pseudonym)
 	}
-	return p, actor.RequireSite(p.SiteID)
+	return visible(actor, p)
+}
+
+// visible returns p if the actor may see it, and nothing of it otherwise.
+func visible(actor auth.Actor, p Participant) (Participant, error) {
+	if err := actor.RequireSite(p.SiteID); err != nil {
+		return Participant{}, err
+	}
+	return p, nil
 }
 
 // Lock is lock for other domain services (consent) inside their transaction.

@@ -13,6 +13,7 @@ import (
 var studyTables = []string{"studies", "visit_definitions", "specimen_requirements", "consent_documents", "audit_events"}
 
 func TestCreate_AdministratorCreatesStudyAndIsAudited(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	st, err := f.Studies.Create(ctx, f.Admin, study.Input{Code: " ibd ", Name: " Inflammatory bowel disease ", Reason: "new cohort"})
@@ -33,6 +34,7 @@ func TestCreate_AdministratorCreatesStudyAndIsAudited(t *testing.T) {
 }
 
 func TestCreate_NurseIsForbidden(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	check := unchanged(t, f.DB, studyTables...)
 	_, err := f.Studies.Create(context.Background(), f.Nurse, study.Input{Code: "IBD", Name: "IBD"})
@@ -41,6 +43,7 @@ func TestCreate_NurseIsForbidden(t *testing.T) {
 }
 
 func TestCreate_RefusesDuplicateCode(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.mustStudy(t, "IBD")
 	check := unchanged(t, f.DB, studyTables...)
@@ -53,6 +56,7 @@ func TestCreate_RefusesDuplicateCode(t *testing.T) {
 }
 
 func TestCreate_RefusesBadCodeNameOrPattern(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	cases := []struct {
 		name  string
@@ -79,6 +83,7 @@ func TestCreate_RefusesBadCodeNameOrPattern(t *testing.T) {
 }
 
 func TestUpdate_ClosesStudyWithReason(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustStudy(t, "RA")
@@ -111,6 +116,7 @@ func TestUpdate_ClosesStudyWithReason(t *testing.T) {
 }
 
 func TestAddVisit_StoresRequirementsConvertingMicrolitresToMillilitres(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustStudy(t, "MS")
@@ -139,7 +145,7 @@ func TestAddVisit_StoresRequirementsConvertingMicrolitresToMillilitres(t *testin
 	}
 	want := []struct {
 		typ, container, volume, unit, aliquotVolume, temperature string
-		aliquots, position                                      int
+		aliquots, position                                       int
 	}{
 		{"csf", "PPS", "0.5", "mL", "0.1", "-80", 5, 1},
 		{"serum", "SST", "0.0025", "mL", "", "-80", 0, 2},
@@ -173,6 +179,7 @@ func TestAddVisit_StoresRequirementsConvertingMicrolitresToMillilitres(t *testin
 }
 
 func TestAddVisit_RefusesBadVisitsAndRequirementsNamingTheField(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.mustStudy(t, "IBD")
 	with := func(change func(r *study.RequirementInput)) []study.RequirementInput {
@@ -225,6 +232,7 @@ func TestAddVisit_RefusesBadVisitsAndRequirementsNamingTheField(t *testing.T) {
 }
 
 func TestAddVisit_MaxAliquotsAndLargestVolumeAccepted(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.mustStudy(t, "IBD")
 	f.mustVisit(t, "IBD", study.VisitInput{Code: "M3", Name: "Month 3", Requirements: []study.RequirementInput{
@@ -235,6 +243,7 @@ func TestAddVisit_MaxAliquotsAndLargestVolumeAccepted(t *testing.T) {
 }
 
 func TestAddVisit_RefusesDuplicateVisitCodeNurseAndUnknownStudy(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustStudy(t, "IBD")
@@ -256,6 +265,7 @@ func TestAddVisit_RefusesDuplicateVisitCodeNurseAndUnknownStudy(t *testing.T) {
 }
 
 func TestAddDocument_StoresTiersAsASetInDisplayOrder(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustStudy(t, "IBD")
@@ -287,6 +297,7 @@ func TestAddDocument_StoresTiersAsASetInDisplayOrder(t *testing.T) {
 }
 
 func TestAddDocument_RefusesBadTiersVersionsAndDuplicates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.mustStudy(t, "IBD")
 	f.mustDocument(t, "IBD", "1.0", "storage", "genetic")
@@ -326,6 +337,7 @@ func TestAddDocument_RefusesBadTiersVersionsAndDuplicates(t *testing.T) {
 }
 
 func TestRetireDocument_NeedsReasonAndHappensOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustStudy(t, "IBD")
@@ -373,6 +385,7 @@ func TestRetireDocument_NeedsReasonAndHappensOnce(t *testing.T) {
 }
 
 func TestList_ReturnsStudiesWithSchedulesByCode(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.mustStudy(t, "RA")
 	f.mustStudy(t, "IBD")
