@@ -43,6 +43,23 @@ func (s *Server) apiCreateStudy(c echo.Context) error {
 	return c.JSON(http.StatusCreated, st)
 }
 
+func (s *Server) apiUpdateStudy(c echo.Context) error {
+	ctx := c.Request().Context()
+	st, err := s.studies.ByCode(ctx, c.Param("study"))
+	if err != nil {
+		return err
+	}
+	in := study.Input{Name: st.Name, PseudonymPattern: st.PseudonymPattern}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	st, err = s.studies.Update(ctx, actor(c), st.Code, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
 func (s *Server) apiAddVisit(c echo.Context) error {
 	var in study.VisitInput
 	if err := bindJSON(c, &in); err != nil {

@@ -165,6 +165,21 @@ func formDecimal(f templates.Form, name, label string, required bool) (decimal.D
 	return d, nil
 }
 
+func (s *Server) updateStudy(c echo.Context) error {
+	f := formFrom(c, "name", "pseudonym_pattern", "pseudonym_check", "active", "reason")
+	check, active := f.Value("pseudonym_check") == "true", f.Value("active") == "true"
+	f.Values["pseudonym_check"], f.Values["active"] = strconv.FormatBool(check), strconv.FormatBool(active)
+	_, err := s.studies.Update(c.Request().Context(), actor(c), c.Param("study"), study.Input{Name: f.Value("name"),
+		PseudonymPattern: f.Value("pseudonym_pattern"), PseudonymCheck: &check, Active: &active, Reason: f.Value("reason")})
+	if err != nil {
+		if formError(&f, err) {
+			return s.renderStudy(c, http.StatusUnprocessableEntity, "settings", &f)
+		}
+		return err
+	}
+	return s.seeOther(c, templates.StudyPath(c.Param("study")), "Study settings were saved.")
+}
+
 func (s *Server) addConsentDocument(c echo.Context) error {
 	f := formFrom(c, "version")
 	tiers := formList(c, "tiers")

@@ -12,7 +12,7 @@ import (
 
 // listed holds the participants of listFixture by the state of their current consent.
 type listed struct {
-	all, active, partial, withdrawn, kiel, superseded, ra participant.Participant
+	all, partial, withdrawn, kiel, superseded, ra participant.Participant
 }
 
 // listFixture records current consents in every state:
