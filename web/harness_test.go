@@ -48,6 +48,11 @@ var pageMarkers = map[string]string{
 	"NewUserPage":          "user-form",
 	"UserPage":             "user-name",
 	"AuditPage":            "audit-filter",
+	"StudiesPage":          "studies-table",
+	"StudyPage":            "study-code",
+	"EnrolPage":            "enrol-form",
+	"ParticipantPage":      "participant-pseudonym",
+	"ParticipantsPage":     "consent-filter",
 }
 
 var rendered sync.Map // page component name -> true
@@ -175,7 +180,11 @@ func (a *app) count(tb testing.TB, table string) int64 {
 func (a *app) state(tb testing.TB) map[string]string {
 	tb.Helper()
 	state := map[string]string{}
-	for table, order := range map[string]string{"sites": "id", "users": "id", "api_tokens": "id", "audit_events": "seq"} {
+	for _, table := range fingerprinted {
+		order := "id"
+		if table == "audit_events" {
+			order = "seq"
+		}
 		var v string
 		err := a.db.Pool.QueryRow(context.Background(),
 			"SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY "+order+")), '') FROM "+table+" t").Scan(&v)
@@ -186,6 +195,12 @@ func (a *app) state(tb testing.TB) map[string]string {
 	}
 	return state
 }
+
+// fingerprinted are the tables state covers: everything a service of the web layer writes
+// (sessions aside, which every request may touch).
+var fingerprinted = []string{"sites", "users", "api_tokens", "audit_events",
+	"studies", "visit_definitions", "specimen_requirements", "consent_documents",
+	"participants", "enrolments", "consents", "consent_withdrawals", "visits"}
 
 // assertUnchanged fails the test when the database differs from before.
 func (a *app) assertUnchanged(tb testing.TB, before map[string]string) {

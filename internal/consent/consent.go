@@ -139,6 +139,15 @@ func (s *Service) Record(ctx context.Context, actor auth.Actor, pseudonym string
 		if err != nil {
 			return err
 		}
+		// Re-read the version under a share lock: a retirement committed since the check
+		// above must win, and one in progress waits for this consent or refuses it.
+		var current struct{ RetiredAt *time.Time }
+		if err := tx.Raw("SELECT retired_at FROM consent_documents WHERE id = ? FOR SHARE", doc.ID).Scan(&current).Error; err != nil {
+			return err
+		}
+		if current.RetiredAt != nil {
+			return apperr.InvalidCode("version", "retired_version", fmt.Sprintf("Consent version %s is retired and cannot be used for new consents.", doc.Version))
+		}
 		var enrolled int64
 		if err := tx.Table("enrolments").Where("participant_id = ? AND study_id = ?", p.ID, st.ID).Count(&enrolled).Error; err != nil {
 			return err
