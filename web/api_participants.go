@@ -106,7 +106,7 @@ type apiParticipantBody struct {
 	Sex       *string        `json:"sex"`
 	BirthYear *int           `json:"birth_year"`
 	Studies   []apiEnrolment `json:"studies"`
-	Consents  []apiConsent   `json:"consents,omitempty"`
+	Consents  []apiConsent   `json:"consents"`
 	Visits    []apiVisit     `json:"visits,omitempty"`
 	Samples   []any          `json:"samples"`
 	Created   time.Time      `json:"created_at"`

@@ -20,11 +20,16 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/shopspring/decimal"
 
 	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/checkcode"
+	"biobank/internal/consent"
 	"biobank/internal/db"
 	"biobank/internal/db/dbtest"
+	"biobank/internal/participant"
+	"biobank/internal/study"
 	"biobank/web"
 )
 
@@ -548,4 +553,152 @@ func (r *apiResp) wantError(tb testing.TB, status int, code, field string) apiEr
 		tb.Errorf("error message %q is not a sentence for a person", e.Message)
 	}
 	return e
+}
+
+// today is the date the application's clock reads now, as YYYY-MM-DD, shifted by days.
+func today(days int) string {
+	return time.Now().UTC().AddDate(0, 0, days).Format("2006-01-02")
+}
+
+// mustPseudonym returns data (six symbols of the alphabet) with its two check symbols.
+func mustPseudonym(tb testing.TB, data string) string {
+	tb.Helper()
+	p, err := checkcode.Append(data)
+	if err != nil {
+		tb.Fatalf("pseudonym from %s: %v", data, err)
+	}
+	return p
+}
+
+// mistyped returns a valid pseudonym with its third symbol replaced by another: a typing
+// error its check symbols catch.
+func mistyped(tb testing.TB, pseudonym string) string {
+	tb.Helper()
+	b := []byte(pseudonym)
+	if b[2] == 'Q' {
+		b[2] = 'R'
+	} else {
+		b[2] = 'Q'
+	}
+	if checkcode.Valid(string(b)) {
+		tb.Fatalf("%s is still valid", b)
+	}
+	return string(b)
+}
+
+// actorOf returns the acting user username, as the services see them.
+func (a *app) actorOf(tb testing.TB, username string) auth.Actor {
+	tb.Helper()
+	u, err := a.auth.UserByUsername(context.Background(), username)
+	if err != nil {
+		tb.Fatalf("user %s: %v", username, err)
+	}
+	return u.Actor()
+}
+
+// services returns the study, participant and consent services on the app's database,
+// with the real clock as the server has.
+func (a *app) services() (*study.Service, *participant.Service, *consent.Service) {
+	st := study.NewService(a.db)
+	ps := &participant.Service{DB: a.db, Studies: st, Now: st.Now}
+	return st, ps, &consent.Service{DB: a.db, Participants: ps, Now: st.Now}
+}
+
+// seedClinic seeds the staff of LUX (seedStaff), the site KIEL with the nurse
+// "nurse-kiel", and two studies set up by the administrator:
+//
+//   - IBD: visit BASELINE (day 0, window +7 days; whole blood 9 mL, serum 5 mL in four
+//     0.5 mL aliquots, stool 500 mg) and M3 (day 90, ±14 days, serum 5 mL); consent
+//     versions 0.9 (retired), 1.0 (every tier) and 2.0 (storage and sharing);
+//   - RA: visit BASELINE (day 0, window +7 days, whole blood 9 mL); consent version 1.0
+//     (storage and sharing).
+func (a *app) seedClinic(tb testing.TB) staff {
+	tb.Helper()
+	s := a.seedStaff(tb)
+	a.mustSite(tb, "KIEL")
+	a.mustUser(tb, "nurse-kiel", auth.RoleNurse, "KIEL")
+	ctx := context.Background()
+	admin := a.actorOf(tb, "admin")
+	studies, _, _ := a.services()
+	must := func(what string, err error) {
+		if err != nil {
+			tb.Fatalf("seed %s: %v", what, err)
+		}
+	}
+	dec := decimal.RequireFromString
+	half := dec("0.5")
+	_, err := studies.Create(ctx, admin, study.Input{Code: "IBD", Name: "Inflammatory bowel disease"})
+	must("IBD", err)
+	_, err = studies.AddVisit(ctx, admin, "IBD", study.VisitInput{Code: "BASELINE", Name: "Baseline", WindowAfter: 7,
+		Requirements: []study.RequirementInput{
+			{SpecimenType: "whole_blood", Container: "PED", Volume: dec("9"), Unit: "mL"},
+			{SpecimenType: "serum", Container: "SST", Volume: dec("5"), Unit: "mL", Aliquots: 4, AliquotVolume: &half},
+			{SpecimenType: "stool", Container: "STL", Volume: dec("500"), Unit: "mg"},
+		}})
+	must("IBD BASELINE", err)
+	_, err = studies.AddVisit(ctx, admin, "IBD", study.VisitInput{Code: "M3", Name: "Month 3", DayOffset: 90, WindowBefore: 14, WindowAfter: 14,
+		Requirements: []study.RequirementInput{{SpecimenType: "serum", Container: "SST", Volume: dec("5"), Unit: "mL"}}})
+	must("IBD M3", err)
+	for _, d := range []study.DocumentInput{
+		{Version: "0.9", Tiers: []string{"storage", "genetic"}},
+		{Version: "1.0", Tiers: []string{"storage", "genetic", "sharing", "recontact"}},
+		{Version: "2.0", Tiers: []string{"storage", "sharing"}},
+	} {
+		_, err = studies.AddDocument(ctx, admin, "IBD", d)
+		must("IBD "+d.Version, err)
+	}
+	_, err = studies.RetireDocument(ctx, admin, "IBD", "0.9", "superseded by 1.0")
+	must("retire IBD 0.9", err)
+	_, err = studies.Create(ctx, admin, study.Input{Code: "RA", Name: "Rheumatoid arthritis"})
+	must("RA", err)
+	_, err = studies.AddVisit(ctx, admin, "RA", study.VisitInput{Code: "BASELINE", Name: "Baseline", WindowAfter: 7,
+		Requirements: []study.RequirementInput{{SpecimenType: "whole_blood", Container: "PED", Volume: dec("9"), Unit: "mL"}}})
+	must("RA BASELINE", err)
+	_, err = studies.AddDocument(ctx, admin, "RA", study.DocumentInput{Version: "1.0", Tiers: []string{"storage", "sharing"}})
+	must("RA 1.0", err)
+	return s
+}
+
+// mustEnrol enrols a participant in studyCode as username, on the date days from today;
+// pseudonym "" has one generated. It returns the pseudonym.
+func (a *app) mustEnrol(tb testing.TB, username, studyCode, pseudonym string, days int) string {
+	tb.Helper()
+	_, ps, _ := a.services()
+	p, err := ps.Enrol(context.Background(), a.actorOf(tb, username),
+		participant.EnrolInput{Study: studyCode, Pseudonym: pseudonym, EnrolledOn: today(days)})
+	if err != nil {
+		tb.Fatalf("enrol %q in %s: %v", pseudonym, studyCode, err)
+	}
+	return p.Pseudonym
+}
+
+// mustConsent records a consent signed today as username and returns its id.
+func (a *app) mustConsent(tb testing.TB, username, pseudonym, studyCode, version string, tiers ...string) int64 {
+	tb.Helper()
+	_, _, cs := a.services()
+	c, err := cs.Record(context.Background(), a.actorOf(tb, username), pseudonym,
+		consent.RecordInput{Study: studyCode, Version: version, SignedOn: today(0), Tiers: tiers})
+	if err != nil {
+		tb.Fatalf("consent of %s to %s %s: %v", pseudonym, studyCode, version, err)
+	}
+	return c.ID
+}
+
+// mustWithdraw withdraws tiers (none: everything) of a consent as username.
+func (a *app) mustWithdraw(tb testing.TB, username, pseudonym string, consentID int64, tiers ...string) {
+	tb.Helper()
+	_, _, cs := a.services()
+	if _, err := cs.Withdraw(context.Background(), a.actorOf(tb, username), pseudonym, consentID,
+		consent.WithdrawInput{Reason: "test setup", Tiers: tiers}); err != nil {
+		tb.Fatalf("withdraw consent %d of %s: %v", consentID, pseudonym, err)
+	}
+}
+
+// usedToken returns an API token of username that has been used once, so that its
+// last-use time does not change under a later fingerprint.
+func (a *app) usedToken(tb testing.TB, username string) string {
+	tb.Helper()
+	token := a.mustToken(tb, username)
+	a.api(tb, "GET", "/api/v1/me", token, nil).wantStatus(tb, http.StatusOK)
+	return token
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,9 +84,13 @@ func (s *Server) addVisit(c echo.Context) error {
 		}
 	}
 	f := formFrom(c, names...)
-	in, err := visitFromForm(f)
+	in, rows, err := visitFromForm(f)
 	if err == nil {
 		_, err = s.studies.AddVisit(c.Request().Context(), actor(c), c.Param("study"), in)
+		// The service numbers the requirements it was given; the form skips empty rows.
+		if v, ok := apperr.AsValidation(err); ok {
+			v.Field = formRowField(v.Field, rows)
+		}
 	}
 	if err != nil {
 		if formError(&f, err) {
@@ -97,18 +102,17 @@ func (s *Server) addVisit(c echo.Context) error {
 }
 
 // visitFromForm reads the visit form; numbers that do not parse are validation errors
-// beside their field.
-func visitFromForm(f templates.Form) (study.VisitInput, error) {
-	in := study.VisitInput{Code: f.Value("code"), Name: f.Value("name")}
-	var err error
+// beside their field. rows gives, for each requirement of the input, its row in the form.
+func visitFromForm(f templates.Form) (in study.VisitInput, rows []int, err error) {
+	in = study.VisitInput{Code: f.Value("code"), Name: f.Value("name")}
 	if in.DayOffset, err = formInt(f, "day_offset", "days after enrolment", true); err != nil {
-		return in, err
+		return in, nil, err
 	}
 	if in.WindowBefore, err = formInt(f, "window_before", "window", false); err != nil {
-		return in, err
+		return in, nil, err
 	}
 	if in.WindowAfter, err = formInt(f, "window_after", "window", false); err != nil {
-		return in, err
+		return in, nil, err
 	}
 	for i := 0; i < requirementRows; i++ {
 		field := func(n string) string { return "requirements[" + strconv.Itoa(i) + "]." + n }
@@ -118,21 +122,33 @@ func visitFromForm(f templates.Form) (study.VisitInput, error) {
 		r := study.RequirementInput{SpecimenType: f.Value(field("specimen_type")), Container: f.Value(field("container")),
 			Unit: f.Value(field("unit")), StorageTemperature: f.Value(field("storage_temperature"))}
 		if r.Volume, err = formDecimal(f, field("volume"), "volume", true); err != nil {
-			return in, err
+			return in, nil, err
 		}
 		if r.Aliquots, err = formInt(f, field("aliquots"), "number of aliquots", false); err != nil {
-			return in, err
+			return in, nil, err
 		}
 		if r.Aliquots > 0 {
 			v, err := formDecimal(f, field("aliquot_volume"), "aliquot volume", true)
 			if err != nil {
-				return in, err
+				return in, nil, err
 			}
 			r.AliquotVolume = &v
 		}
 		in.Requirements = append(in.Requirements, r)
+		rows = append(rows, i)
 	}
-	return in, nil
+	return in, rows, nil
+}
+
+// formRowField renames a service's "requirements[i].name" field to the form row that
+// requirement i came from.
+func formRowField(field string, rows []int) string {
+	var i int
+	var name string
+	if n, err := fmt.Sscanf(field, "requirements[%d].%s", &i, &name); err != nil || n != 2 || i < 0 || i >= len(rows) {
+		return field
+	}
+	return "requirements[" + strconv.Itoa(rows[i]) + "]." + name
 }
 
 func formInt(f templates.Form, name, label string, required bool) (int, error) {

@@ -191,18 +191,24 @@ func List(ctx context.Context, gdb *gorm.DB, f Filter) (Page, error) {
 
 // ForEntity returns every event of one entity, oldest first.
 func ForEntity(ctx context.Context, gdb *gorm.DB, entityType, entityID string) ([]Event, error) {
+	return ForEntities(ctx, gdb, entityType, []string{entityID})
+}
+
+// ForEntities returns every event of several entities of one type, oldest first (the
+// chain of custody of a sample and its ancestors).
+func ForEntities(ctx context.Context, gdb *gorm.DB, entityType string, entityIDs []string) ([]Event, error) {
 	rows, err := gdb.WithContext(ctx).Raw(`SELECT seq, at, actor_id, actor, site, action, entity_type, entity_id, reason,
 		before::text, after::text, prev_hash, hash FROM audit_events
-		WHERE entity_type = ? AND entity_id = ? ORDER BY seq`, entityType, entityID).Rows()
+		WHERE entity_type = ? AND entity_id IN ? ORDER BY seq`, entityType, entityIDs).Rows()
 	if err != nil {
-		return nil, fmt.Errorf("audit: events of %s %s: %w", entityType, entityID, err)
+		return nil, fmt.Errorf("audit: events of %s %v: %w", entityType, entityIDs, err)
 	}
 	defer rows.Close()
 	var events []Event
 	for rows.Next() {
 		ev, err := scanEvent(rows.Scan)
 		if err != nil {
-			return nil, fmt.Errorf("audit: events of %s %s: %w", entityType, entityID, err)
+			return nil, fmt.Errorf("audit: events of %s %v: %w", entityType, entityIDs, err)
 		}
 		events = append(events, ev)
 	}

@@ -112,12 +112,18 @@ func (a Actor) RequireSite(siteID int64) error {
 	return apperr.Forbidden("This belongs to another site; you can act only on your own site's records.")
 }
 
+// ID is the actor's user ID for a "done by" column, or nil for the command line.
+func (a Actor) ID() *int64 {
+	if a.UserID == 0 {
+		return nil
+	}
+	id := a.UserID
+	return &id
+}
+
 // Entry starts an audit entry made by this actor.
 func (a Actor) Entry(action, entityType, entityID string) audit.Entry {
 	e := audit.Entry{Actor: a.Username, Site: a.SiteCode, Action: action, EntityType: entityType, EntityID: entityID}
-	if a.UserID != 0 {
-		id := a.UserID
-		e.ActorID = &id
-	}
+	e.ActorID = a.ID()
 	return e
 }

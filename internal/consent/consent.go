@@ -156,7 +156,7 @@ func (s *Service) Record(ctx context.Context, actor auth.Actor, pseudonym string
 			return apperr.Conflict("not_enrolled", "study", fmt.Sprintf("%s is not enrolled in %s.", p.Pseudonym, st.Code))
 		}
 		c = Consent{ParticipantID: p.ID, StudyID: st.ID, DocumentID: doc.ID, SignedOn: signed, Tiers: tiers,
-			EffectiveTiers: tiers, RecordedBy: actorID(actor), Study: st, Document: doc}
+			EffectiveTiers: tiers, RecordedBy: actor.ID(), Study: st, Document: doc}
 		if err := tx.Omit(clause.Associations).Create(&c).Error; err != nil {
 			return err
 		}
@@ -170,14 +170,6 @@ func (s *Service) Record(ctx context.Context, actor auth.Actor, pseudonym string
 		return Consent{}, fmt.Errorf("consent: record for %s: %w", pseudonym, err)
 	}
 	return c, nil
-}
-
-func actorID(a auth.Actor) *int64 {
-	if a.UserID == 0 {
-		return nil
-	}
-	id := a.UserID
-	return &id
 }
 
 // WithdrawInput is a withdrawal as entered. No tiers means the whole consent.
@@ -242,7 +234,7 @@ func (s *Service) Withdraw(ctx context.Context, actor auth.Actor, pseudonym stri
 			return apperr.Invalid("tiers", fmt.Sprintf("Only tiers still in force can be withdrawn: %s.", strings.Join(c.EffectiveTiers.Strings(), ", ")))
 		}
 		before := c.EffectiveTiers
-		w := Withdrawal{ConsentID: c.ID, Tiers: tiers, Reason: reason, WithdrawnOn: on, RecordedBy: actorID(actor)}
+		w := Withdrawal{ConsentID: c.ID, Tiers: tiers, Reason: reason, WithdrawnOn: on, RecordedBy: actor.ID()}
 		if err := tx.Create(&w).Error; err != nil {
 			return err
 		}

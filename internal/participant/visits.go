@@ -96,12 +96,8 @@ func (s *Service) OpenVisit(ctx context.Context, actor auth.Actor, pseudonym str
 		if !outside {
 			reason = ""
 		}
-		opener := actor.UserID
 		v = Visit{ParticipantID: p.ID, VisitDefinitionID: def.ID, StudyID: st.ID, SiteID: p.SiteID, VisitDate: date,
-			OutOfWindowReason: reason, OpenedBy: &opener, Definition: def}
-		if opener == 0 {
-			v.OpenedBy = nil
-		}
+			OutOfWindowReason: reason, OpenedBy: actor.ID(), Definition: def}
 		if err := tx.Omit(clause.Associations).Create(&v).Error; err != nil {
 			if db.IsUniqueViolation(err) {
 				return apperr.Conflict("visit_exists", "visit", fmt.Sprintf("The %s visit of %s is already open.", def.Name, p.Pseudonym))

@@ -95,8 +95,8 @@ var maxVolume = map[string]decimal.Decimal{
 	"µg": decimal.NewFromInt(1_000_000),
 }
 
-// normaliseVolume converts µL to mL and checks that v is positive and plausible.
-func normaliseVolume(field string, v decimal.Decimal, unit string) (decimal.Decimal, string, error) {
+// NormaliseVolume converts µL to mL and checks that v is positive and plausible.
+func NormaliseVolume(field string, v decimal.Decimal, unit string) (decimal.Decimal, string, error) {
 	switch unit {
 	case "", "mL", "ml":
 		unit = "mL"
@@ -125,17 +125,17 @@ func (s *Service) checkRequirement(tx *gorm.DB, i int, in RequirementInput) (Spe
 	r := SpecimenRequirement{Position: i + 1, SpecimenType: strings.TrimSpace(in.SpecimenType),
 		Container: strings.ToUpper(strings.TrimSpace(in.Container)), Aliquots: in.Aliquots,
 		StorageTemperature: strings.TrimSpace(in.StorageTemperature)}
-	if err := vocabulary(tx, "specimen_types", f("specimen_type"), "specimen type", r.SpecimenType); err != nil {
+	if err := Vocabulary(tx, "specimen_types", f("specimen_type"), "specimen type", r.SpecimenType); err != nil {
 		return r, err
 	}
 	if r.Container == "" {
 		r.Container = "ZZZ"
 	}
-	if err := vocabulary(tx, "container_types", f("container"), "container", r.Container); err != nil {
+	if err := Vocabulary(tx, "container_types", f("container"), "container", r.Container); err != nil {
 		return r, err
 	}
 	var err error
-	if r.Volume, r.Unit, err = normaliseVolume(f("volume"), in.Volume, strings.TrimSpace(in.Unit)); err != nil {
+	if r.Volume, r.Unit, err = NormaliseVolume(f("volume"), in.Volume, strings.TrimSpace(in.Unit)); err != nil {
 		return r, err
 	}
 	if r.Aliquots < 0 || r.Aliquots > 200 {
@@ -145,13 +145,13 @@ func (s *Service) checkRequirement(tx *gorm.DB, i int, in RequirementInput) (Spe
 		if in.AliquotVolume == nil {
 			return r, apperr.Invalid(f("aliquot_volume"), "Give the volume of each aliquot.")
 		}
-		v, _, err := normaliseVolume(f("aliquot_volume"), *in.AliquotVolume, strings.TrimSpace(in.Unit))
+		v, _, err := NormaliseVolume(f("aliquot_volume"), *in.AliquotVolume, strings.TrimSpace(in.Unit))
 		if err != nil {
 			return r, err
 		}
 		r.AliquotVolume = &v
 		if t := strings.TrimSpace(in.AliquotType); t != "" {
-			if err := vocabulary(tx, "specimen_types", f("aliquot_type"), "aliquot type", t); err != nil {
+			if err := Vocabulary(tx, "specimen_types", f("aliquot_type"), "aliquot type", t); err != nil {
 				return r, err
 			}
 			r.AliquotType = &t
@@ -170,8 +170,9 @@ func (s *Service) checkRequirement(tx *gorm.DB, i int, in RequirementInput) (Spe
 	return r, nil
 }
 
-// vocabulary checks that code is in a vocabulary table.
-func vocabulary(tx *gorm.DB, table, field, label, code string) error {
+// Vocabulary checks that code is in a vocabulary table (specimen_types or
+// container_types), as a ValidationError for field otherwise.
+func Vocabulary(tx *gorm.DB, table, field, label, code string) error {
 	var n int64
 	if err := tx.Table(table).Where("code = ?", code).Count(&n).Error; err != nil {
 		return err

@@ -1,0 +1,157 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+	"biobank/internal/study"
+)
+
+// Split is a request to split a parent into aliquots or to extract derivatives.
+type Split struct {
+	// Count aliquots of Volume each.
+	Count  int             `json:"count"`
+	Volume decimal.Decimal `json:"volume"`
+	// Unit of Volume; the parent's unit when empty. An aliquot in the parent's unit takes
+	// Count × Volume from it.
+	Unit string `json:"unit"`
+	// SpecimenType of the children; the parent's when empty (plasma from EDTA blood, DNA from
+	// blood are other types).
+	SpecimenType string `json:"specimen_type"`
+	// InputVolume is the amount of the parent used for a derivative whose amount is in
+	// another unit (a DNA yield in µg from 0.2 mL of blood). Required then; ignored
+	// otherwise.
+	InputVolume *decimal.Decimal `json:"input_volume"`
+	// Container of the children; cryovials (CRY) when empty.
+	Container string `json:"container"`
+}
+
+// MaxAliquots bounds one split.
+const MaxAliquots = 200
+
+// Aliquot splits a received or stored, unheld parent into Count children with their own
+// accession IDs, linked to the parent, starting as received at the parent's site. The
+// amount taken is subtracted under a row lock with a conditional update, and a CHECK
+// constraint backs it, so concurrent splits can never overdraw the parent; a parent
+// emptied this way becomes consumed.
+func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in Split) ([]Sample, error) {
+	if err := actor.Require(labRoles...); err != nil {
+		return nil, err
+	}
+	if in.Count < 1 || in.Count > MaxAliquots {
+		return nil, apperr.Invalid("count", fmt.Sprintf("The number of aliquots must be from 1 to %d.", MaxAliquots))
+	}
+	var children []Sample
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		parent, err := s.lock(tx, actor, code)
+		if err != nil {
+			return err
+		}
+		if _, err := Next(parent, ActAliquot); err != nil {
+			return err
+		}
+		childType := strings.TrimSpace(in.SpecimenType)
+		if childType == "" {
+			childType = parent.SpecimenType
+		}
+		if err := study.Vocabulary(tx, "specimen_types", "specimen_type", "specimen type", childType); err != nil {
+			return err
+		}
+		unit := strings.TrimSpace(in.Unit)
+		if unit == "" {
+			unit = parent.Unit
+		}
+		each, unit, err := study.NormaliseVolume("volume", in.Volume, unit)
+		if err != nil {
+			return err
+		}
+		take := each.Mul(decimal.NewFromInt(int64(in.Count)))
+		if unit != parent.Unit {
+			if in.InputVolume == nil {
+				return apperr.Invalid("input_volume", fmt.Sprintf("Give the amount of %s (in %s) used for the %s.", parent.Accession, parent.Unit, childType))
+			}
+			if take, _, err = study.NormaliseVolume("input_volume", *in.InputVolume, parent.Unit); err != nil {
+				return err
+			}
+		}
+		container := strings.ToUpper(strings.TrimSpace(in.Container))
+		if container == "" {
+			container = "CRY"
+		}
+		if err := study.Vocabulary(tx, "container_types", "container", "container", container); err != nil {
+			return err
+		}
+		// The conditional update is what guarantees the invariant under concurrency: it
+		// takes the volume only if it is still there.
+		var remaining []decimal.Decimal
+		if err := tx.Raw("UPDATE samples SET volume = volume - ?, updated_at = now() WHERE id = ? AND volume >= ? RETURNING volume",
+			take, parent.ID, take).Scan(&remaining).Error; err != nil {
+			return err
+		}
+		if len(remaining) == 0 {
+			return apperr.Conflict("insufficient_volume", "volume", fmt.Sprintf("%s has %s %s left; %d × %s %s needs %s %s.",
+				parent.Accession, parent.Volume, parent.Unit, in.Count, each, unit, take, parent.Unit))
+		}
+		before := parent.record()
+		parent.Volume = remaining[0]
+		if parent.Volume.IsZero() {
+			parent.Status = Consumed
+			if err := tx.Model(&Sample{}).Where("id = ?", parent.ID).Update("status", Consumed).Error; err != nil {
+				return err
+			}
+		}
+		ids, err := s.nextAccessions(tx, in.Count)
+		if err != nil {
+			return err
+		}
+		processing, err := childProcessing(parent)
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		for i := range ids {
+			c := Sample{Accession: ids[i], ParticipantID: parent.ParticipantID, StudyID: parent.StudyID, VisitID: parent.VisitID,
+				SpecimenType: childType, Container: container, Volume: each, InitialVolume: each, Unit: unit,
+				CollectedAt: parent.CollectedAt, CollectedBy: parent.CollectedBy, ReceivedAt: &now, ReceivedBy: actor.ID(),
+				Status: Received, SiteID: parent.SiteID, ParentID: &parent.ID, Processing: processing}
+			if err := s.computeSPREC(&c); err != nil {
+				return err
+			}
+			children = append(children, c)
+		}
+		if err := tx.Omit(clause.Associations).Create(&children).Error; err != nil {
+			return err
+		}
+		accessions := make([]string, len(children))
+		for i, c := range children {
+			accessions[i] = c.Accession
+		}
+		e := actor.Entry("sample.aliquot", "sample", parent.Accession)
+		e.Before, e.After = before, map[string]any{"sample": parent.record(), "taken": take.String(), "children": accessions,
+			"child_type": childType, "child_volume": each.String(), "child_unit": unit}
+		if _, err := audit.Append(tx, e); err != nil {
+			return err
+		}
+		for _, c := range children {
+			ce := actor.Entry("sample.create_aliquot", "sample", c.Accession)
+			ce.After = map[string]any{"parent": parent.Accession, "specimen_type": c.SpecimenType, "container": c.Container,
+				"volume": c.Volume.String(), "unit": c.Unit, "status": c.Status, "site_id": c.SiteID, "sprec": c.SPREC}
+			if _, err := audit.Append(tx, ce); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sample: aliquot %s: %w", code, err)
+	}
+	return children, nil
+}

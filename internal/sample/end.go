@@ -1,0 +1,55 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+	"biobank/internal/input"
+)
+
+// End ends a sample's life: consumed (used up), destroyed or lost, with a reason. A held
+// sample may be destroyed or marked lost; consent-held samples are destroyed through the
+// manager's decision so that the decision is recorded.
+func (s *Service) End(ctx context.Context, actor auth.Actor, code string, action Action, reason string) (Sample, error) {
+	if err := actor.Require(terminalRoles...); err != nil {
+		return Sample{}, err
+	}
+	if action != ActConsume && action != ActDestroy && action != ActLose {
+		return Sample{}, apperr.Invalid("action", "End a sample as consumed, destroyed or lost.")
+	}
+	reason, err := input.Reason(reason)
+	if err != nil {
+		return Sample{}, err
+	}
+	var smp Sample
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if smp, err = s.lock(tx, actor, code); err != nil {
+			return err
+		}
+		next, err := Next(smp, action)
+		if err != nil {
+			return err
+		}
+		if smp.HoldKind == HoldConsent && action == ActDestroy {
+			return apperr.Conflict("consent_hold", "", fmt.Sprintf("%s is held because consent was withdrawn: record the decision in the consent actions list.", smp.Accession))
+		}
+		before := smp.record()
+		smp.Status = next
+		if err := tx.Model(&Sample{}).Where("id = ?", smp.ID).Updates(map[string]any{"status": next, "updated_at": s.Now()}).Error; err != nil {
+			return err
+		}
+		e := actor.Entry("sample."+map[Action]string{ActConsume: "consume", ActDestroy: "destroy", ActLose: "lose"}[action], "sample", smp.Accession)
+		e.Reason, e.Before, e.After = reason, before, smp.record()
+		_, err = audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Sample{}, fmt.Errorf("sample: %s %s: %w", action, code, err)
+	}
+	return smp, nil
+}

@@ -1,0 +1,190 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+	"biobank/internal/consent"
+	"biobank/internal/input"
+	"biobank/internal/study"
+)
+
+// Quarantine puts a sample on quality hold: it can be viewed and moved but not aliquoted,
+// checked out or shipped until released. Managers only.
+func (s *Service) Quarantine(ctx context.Context, actor auth.Actor, code, reason string) (Sample, error) {
+	return s.setHold(ctx, actor, code, reason, true)
+}
+
+// Release lifts a quality hold, or a consent hold the manager has decided to keep.
+func (s *Service) Release(ctx context.Context, actor auth.Actor, code, reason string) (Sample, error) {
+	return s.setHold(ctx, actor, code, reason, false)
+}
+
+func (s *Service) setHold(ctx context.Context, actor auth.Actor, code, reason string, on bool) (Sample, error) {
+	if err := actor.Require(managerRoles...); err != nil {
+		return Sample{}, err
+	}
+	reason, err := input.Reason(reason)
+	if err != nil {
+		return Sample{}, err
+	}
+	var smp Sample
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if smp, err = s.lock(tx, actor, code); err != nil {
+			return err
+		}
+		switch {
+		case smp.Status.Terminal():
+			return wrongStatus(smp, "change its hold")
+		case on && smp.Hold:
+			return apperr.Conflict("already_on_hold", "", fmt.Sprintf("%s is already on hold (%s).", smp.Accession, smp.HoldText()))
+		case !on && !smp.Hold:
+			return apperr.Conflict("not_on_hold", "", fmt.Sprintf("%s is not on hold.", smp.Accession))
+		case !on && smp.HoldKind == HoldConsent:
+			return apperr.Conflict("consent_hold", "", fmt.Sprintf("%s is held because consent was withdrawn: decide on it in the consent actions list.", smp.Accession))
+		}
+		before := smp.record()
+		action := "sample.release"
+		smp.Hold, smp.HoldKind, smp.HoldReason = false, "", ""
+		if on {
+			action = "sample.quarantine"
+			smp.Hold, smp.HoldKind, smp.HoldReason = true, HoldQuality, reason
+		}
+		if err := tx.Model(&Sample{}).Where("id = ?", smp.ID).Updates(map[string]any{
+			"hold": smp.Hold, "hold_kind": smp.HoldKind, "hold_reason": smp.HoldReason, "updated_at": s.Now()}).Error; err != nil {
+			return err
+		}
+		e := actor.Entry(action, "sample", smp.Accession)
+		e.Reason, e.Before, e.After = reason, before, smp.record()
+		_, err = audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Sample{}, fmt.Errorf("sample: hold %s: %w", code, err)
+	}
+	return smp, nil
+}
+
+// samplesAffected reports whether a withdrawal leaving remaining tiers in force touches
+// the material: it does unless only re-contact was withdrawn.
+func samplesAffected(c consent.Consent, remaining study.Tiers) bool {
+	for _, t := range []study.Tier{study.TierStorage, study.TierGenetic, study.TierSharing} {
+		if c.Tiers.Has(t) && !remaining.Has(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// HoldForWithdrawal is the consent service's OnWithdraw hook: inside the withdrawal's
+// transaction it puts every live sample of the participant in the study — primary tubes,
+// aliquots and derivatives alike — on consent hold, and returns their accession IDs for
+// the manager's decision.
+func (s *Service) HoldForWithdrawal(tx *gorm.DB, actor auth.Actor, c consent.Consent, remaining study.Tiers, reason string) ([]string, error) {
+	held := []string{}
+	if !samplesAffected(c, remaining) {
+		return held, nil
+	}
+	var rows []Sample
+	// Lock in id order, so two withdrawals for one participant cannot deadlock.
+	err := tx.Raw(`SELECT * FROM samples WHERE participant_id = ? AND study_id = ?
+		AND status NOT IN ('consumed', 'destroyed', 'lost') ORDER BY id FOR UPDATE`, c.ParticipantID, c.StudyID).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	text := "consent withdrawn: " + reason
+	var entries []audit.Entry
+	for _, smp := range rows {
+		before := smp.record()
+		smp.Hold, smp.HoldKind, smp.HoldReason = true, HoldConsent, text
+		if err := tx.Model(&Sample{}).Where("id = ?", smp.ID).Updates(map[string]any{
+			"hold": true, "hold_kind": HoldConsent, "hold_reason": text, "updated_at": s.Now()}).Error; err != nil {
+			return nil, err
+		}
+		e := actor.Entry("sample.consent_hold", "sample", smp.Accession)
+		e.Reason, e.Before, e.After = reason, before, smp.record()
+		entries = append(entries, e)
+		held = append(held, smp.Accession)
+	}
+	// Audit events last: the chain head stays locked until commit.
+	for _, e := range entries {
+		if _, err := audit.Append(tx, e); err != nil {
+			return nil, err
+		}
+	}
+	return held, nil
+}
+
+// Decision is a manager's decision on a sample held after a consent withdrawal.
+type Decision string
+
+// The decisions.
+const (
+	DecideDestroy Decision = "destroy"
+	// DecideKeep keeps the material where the consent still in force allows it (storage
+	// granted) — anonymised use is a matter for the study's governance, recorded in the
+	// reason.
+	DecideKeep Decision = "keep"
+)
+
+// Decide records the manager's decision on a consent-held sample: destroy it, or keep it
+// (only where the participant's consent still grants storage), releasing the hold.
+func (s *Service) Decide(ctx context.Context, actor auth.Actor, code string, d Decision, reason string) (Sample, error) {
+	if err := actor.Require(managerRoles...); err != nil {
+		return Sample{}, err
+	}
+	reason, err := input.Reason(reason)
+	if err != nil {
+		return Sample{}, err
+	}
+	if d != DecideDestroy && d != DecideKeep {
+		return Sample{}, apperr.Invalid("decision", "Decide destroy or keep.")
+	}
+	var smp Sample
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if smp, err = s.lock(tx, actor, code); err != nil {
+			return err
+		}
+		if smp.HoldKind != HoldConsent {
+			return apperr.Conflict("no_consent_hold", "", fmt.Sprintf("%s is not held for a consent withdrawal.", smp.Accession))
+		}
+		before := smp.record()
+		if d == DecideKeep {
+			may, err := consent.MayUse(tx, smp.ParticipantID, smp.StudyID, study.TierStorage)
+			if err != nil {
+				return err
+			}
+			if !may {
+				return apperr.Conflict("consent_forbids_keeping", "decision",
+					fmt.Sprintf("The participant's consent no longer grants storage: %s cannot be kept.", smp.Accession))
+			}
+			smp.Hold, smp.HoldKind, smp.HoldReason = false, "", ""
+		} else {
+			if _, err := Next(smp, ActDestroy); err != nil {
+				return err
+			}
+			smp.Status = Destroyed
+		}
+		if err := tx.Model(&Sample{}).Where("id = ?", smp.ID).Updates(map[string]any{"status": smp.Status,
+			"hold": smp.Hold, "hold_kind": smp.HoldKind, "hold_reason": smp.HoldReason, "updated_at": s.Now()}).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec("INSERT INTO consent_decisions (sample_id, decision, reason, decided_by) VALUES (?, ?, ?, ?)",
+			smp.ID, string(d), reason, actor.ID()).Error; err != nil {
+			return err
+		}
+		e := actor.Entry("sample.consent_decision", "sample", smp.Accession)
+		e.Reason, e.Before, e.After = reason, before, map[string]any{"decision": d, "sample": smp.record()}
+		_, err = audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Sample{}, fmt.Errorf("sample: decide on %s: %w", code, err)
+	}
+	return smp, nil
+}

@@ -1,0 +1,161 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+	"biobank/internal/input"
+)
+
+// Filter selects samples for the list. Zero fields do not filter.
+type Filter struct {
+	Study        string
+	Visit        string
+	SpecimenType string
+	Status       string
+	// Hold is "yes", "no" or empty.
+	Hold        string
+	From, To    string // collection dates YYYY-MM-DD, To inclusive
+	Participant string
+	// Site narrows a manager's or administrator's list to one site.
+	Site   string
+	Cursor int64
+	Limit  int
+}
+
+// Row is one sample in a list.
+type Row struct {
+	ID           int64           `json:"-"`
+	Accession    string          `json:"id"`
+	TubeBarcode  *string         `json:"tube_barcode"`
+	Participant  string          `json:"participant"`
+	Study        string          `json:"study"`
+	Visit        string          `json:"visit"`
+	SpecimenType string          `json:"specimen_type"`
+	Status       Status          `json:"status"`
+	Hold         bool            `json:"hold"`
+	Volume       decimal.Decimal `json:"volume"`
+	Unit         string          `json:"unit"`
+	CollectedAt  time.Time       `json:"collected_at"`
+	Site         string          `json:"site"`
+	Parent       *string         `json:"parent"`
+}
+
+// List returns one page of samples, newest first, in one query with keyset pagination
+// (never OFFSET); nurses and technicians see their own site's samples only.
+func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, int64, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	var where []string
+	var args []any
+	add := func(cond string, arg any) { where = append(where, cond); args = append(args, arg) }
+	if !actor.AllSites() {
+		add("s.site_id = ?", actor.SiteID)
+	} else if v := strings.ToUpper(strings.TrimSpace(f.Site)); v != "" {
+		add("si.code = ?", v)
+	}
+	if v := strings.ToUpper(strings.TrimSpace(f.Study)); v != "" {
+		add("st.code = ?", v)
+	}
+	if v := strings.ToUpper(strings.TrimSpace(f.Visit)); v != "" {
+		add("vd.code = ?", v)
+	}
+	if v := strings.TrimSpace(f.SpecimenType); v != "" {
+		add("s.specimen_type = ?", v)
+	}
+	if v := strings.TrimSpace(f.Status); v != "" {
+		known := false
+		for _, st := range Statuses {
+			known = known || string(st) == v
+		}
+		if !known {
+			return nil, 0, apperr.Invalid("status", fmt.Sprintf("Unknown status %q.", v))
+		}
+		add("s.status = ?", v)
+	}
+	switch f.Hold {
+	case "":
+	case "yes":
+		where = append(where, "s.hold")
+	case "no":
+		where = append(where, "NOT s.hold")
+	default:
+		return nil, 0, apperr.Invalid("hold", "Hold is yes or no.")
+	}
+	if strings.TrimSpace(f.From) != "" {
+		d, err := input.Date("from", "first collection date", f.From)
+		if err != nil {
+			return nil, 0, err
+		}
+		add("s.collected_at >= ?", d)
+	}
+	if strings.TrimSpace(f.To) != "" {
+		d, err := input.Date("to", "last collection date", f.To)
+		if err != nil {
+			return nil, 0, err
+		}
+		add("s.collected_at < ?", d.AddDate(0, 0, 1))
+	}
+	if v := strings.ToUpper(strings.TrimSpace(f.Participant)); v != "" {
+		add("p.pseudonym = ?", v)
+	}
+	if f.Cursor > 0 {
+		add("s.id < ?", f.Cursor)
+	}
+	q := `SELECT s.id, s.accession, s.tube_barcode, p.pseudonym AS participant, st.code AS study, vd.code AS visit,
+		s.specimen_type, s.status, s.hold, s.volume, s.unit, s.collected_at, si.code AS site, pa.accession AS parent
+		FROM samples s
+		JOIN participants p ON p.id = s.participant_id
+		JOIN studies st ON st.id = s.study_id
+		JOIN visits v ON v.id = s.visit_id
+		JOIN visit_definitions vd ON vd.id = v.visit_definition_id
+		JOIN sites si ON si.id = s.site_id
+		LEFT JOIN samples pa ON pa.id = s.parent_id`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY s.id DESC LIMIT ?"
+	args = append(args, limit+1)
+	var rows []Row
+	if err := s.DB.Gorm.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("sample: list: %w", err)
+	}
+	var next int64
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].ID
+	}
+	return rows, next, nil
+}
+
+// Custody returns the chain of custody of a sample: its own audit events and those of all
+// its ancestors, oldest first.
+func (s *Service) Custody(ctx context.Context, actor auth.Actor, code string) (Sample, []audit.Event, error) {
+	smp, err := s.Get(ctx, actor, code)
+	if err != nil {
+		return Sample{}, nil, err
+	}
+	var accessions []string
+	err = s.DB.Gorm.WithContext(ctx).Raw(`WITH RECURSIVE chain AS (
+			SELECT id, accession, parent_id FROM samples WHERE id = ?
+			UNION ALL
+			SELECT p.id, p.accession, p.parent_id FROM samples p JOIN chain c ON p.id = c.parent_id)
+		SELECT accession FROM chain`, smp.ID).Scan(&accessions).Error
+	if err != nil {
+		return Sample{}, nil, fmt.Errorf("sample: custody of %s: %w", smp.Accession, err)
+	}
+	events, err := audit.ForEntities(ctx, s.DB.Gorm, "sample", accessions)
+	if err != nil {
+		return Sample{}, nil, err
+	}
+	return smp, events, nil
+}

@@ -1,0 +1,92 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"biobank/internal/apperr"
+	"biobank/internal/auth"
+	"biobank/internal/db"
+	"biobank/internal/participant"
+)
+
+// Service manages samples.
+type Service struct {
+	DB           *db.DB
+	Participants *participant.Service
+	// Prefix starts new accession IDs (DefaultPrefix unless configured).
+	Prefix string
+	// LateReceipt is how long after collection a receipt earns a warning.
+	LateReceipt time.Duration
+	Now         func() time.Time
+}
+
+// NewService returns a Service on d with the default prefix and the real clock.
+func NewService(d *db.DB, people *participant.Service) *Service {
+	return &Service{DB: d, Participants: people, Prefix: DefaultPrefix, LateReceipt: 24 * time.Hour,
+		Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Roles that handle samples in the lab; nurses register collections.
+var (
+	labRoles      = []auth.Role{auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin}
+	collectRoles  = []auth.Role{auth.RoleNurse, auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin}
+	managerRoles  = []auth.Role{auth.RoleManager, auth.RoleAdmin}
+	terminalRoles = labRoles
+)
+
+// find resolves a scanned code (accession ID or tube barcode, surrounding whitespace
+// ignored) on q. A live sample's tube barcode wins over an ended one with the same
+// barcode.
+func (s *Service) find(q *gorm.DB, raw string) (Sample, error) {
+	code := strings.TrimSpace(raw)
+	if code == "" {
+		return Sample{}, apperr.Invalid("sample", "Scan or type a sample's accession ID or tube barcode.")
+	}
+	if len(code) > 64 {
+		return Sample{}, apperr.NotFound("sample", code[:64])
+	}
+	var found []Sample
+	err := q.Where("accession = ? OR tube_barcode = ?", strings.ToUpper(code), code).
+		Order("CASE WHEN status IN ('consumed','destroyed','lost') THEN 1 ELSE 0 END, id DESC").
+		Limit(1).Find(&found).Error
+	if err != nil {
+		return Sample{}, fmt.Errorf("sample: find %s: %w", code, err)
+	}
+	if len(found) == 0 {
+		return Sample{}, s.checkScanned(code)
+	}
+	return found[0], nil
+}
+
+// lock resolves a code and row-locks the sample for the rest of tx, refusing a sample of
+// another site to staff who see only their own.
+func (s *Service) lock(tx *gorm.DB, actor auth.Actor, raw string) (Sample, error) {
+	smp, err := s.find(tx.Clauses(clause.Locking{Strength: "UPDATE"}), raw)
+	if err != nil {
+		return Sample{}, err
+	}
+	if err := actor.RequireSite(smp.SiteID); err != nil {
+		return Sample{}, err
+	}
+	return smp, nil
+}
+
+// Get returns a sample with its participant, study, visit, site, parent and children.
+func (s *Service) Get(ctx context.Context, actor auth.Actor, raw string) (Sample, error) {
+	q := s.DB.Gorm.WithContext(ctx).Preload("Participant").Preload("Study").Preload("Visit.Definition").Preload("Site").
+		Preload("Parent").Preload("Children", func(q *gorm.DB) *gorm.DB { return q.Order("id") })
+	smp, err := s.find(q, raw)
+	if err != nil {
+		return Sample{}, err
+	}
+	if err := actor.RequireSite(smp.SiteID); err != nil {
+		return Sample{}, err
+	}
+	return smp, nil
+}
