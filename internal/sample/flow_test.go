@@ -81,7 +81,7 @@ func (w world) mustCollect(tb testing.TB, volume string) sample.Sample {
 	tb.Helper()
 	out, err := w.samples.Collect(context.Background(), w.nurse, sample.Collection{Participant: w.pseudonym, Study: "IBD", Visit: "BASELINE",
 		CollectedAt: time.Now().UTC().Add(-3 * time.Hour).Format(time.RFC3339),
-		Tubes: []sample.Tube{{SpecimenType: "whole_blood", Container: "PED", Volume: decimal.RequireFromString(volume), Unit: "mL"}}})
+		Tubes:       []sample.Tube{{SpecimenType: "whole_blood", Container: "PED", Volume: decimal.RequireFromString(volume), Unit: "mL"}}})
 	if err != nil {
 		tb.Fatal(err)
 	}
