@@ -11,6 +11,7 @@ import (
 	"biobank/internal/apperr"
 	"biobank/internal/consent"
 	"biobank/internal/participant"
+	"biobank/internal/sample"
 	"biobank/internal/study"
 )
 
@@ -196,7 +197,15 @@ func (s *Server) apiParticipant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toAPIParticipant(p, history))
+	rows, _, err := s.samples.List(ctx, actor(c), sample.Filter{Participant: p.Pseudonym, Limit: 500})
+	if err != nil {
+		return err
+	}
+	out := toAPIParticipant(p, history)
+	for _, r := range rows {
+		out.Samples = append(out.Samples, r)
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) apiEnrolExisting(c echo.Context) error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/templates"
@@ -53,6 +54,9 @@ func (s *Server) scan(c echo.Context) error {
 	if utf8.RuneCountInString(q) > 200 {
 		q = string([]rune(q)[:200])
 	}
+	if handled, err := s.scanSample(c, q); handled || err != nil {
+		return err
+	}
 	if handled, err := s.scanPseudonym(c, q); handled || err != nil {
 		return err
 	}
@@ -64,4 +68,27 @@ func (s *Server) scanMessage(c echo.Context, q string, status int, msg string) e
 	p := s.page(c, "Scan")
 	p.Bench, p.Scan = true, q
 	return s.render(c, status, templates.ScanResult(p, q, msg))
+}
+
+// scanSample resolves an accession ID or tube barcode to the sample's page. A misread
+// accession ID (wrong check character) or another site's sample is reported; anything
+// else that is not a sample is left for the other resolvers.
+func (s *Server) scanSample(c echo.Context, q string) (bool, error) {
+	smp, err := s.samples.Get(c.Request().Context(), actor(c), q)
+	switch {
+	case err == nil:
+		return true, c.Redirect(http.StatusSeeOther, templates.SamplePath(smp.Accession))
+	case isCheckFailure(err):
+		return true, s.scanMessage(c, q, http.StatusUnprocessableEntity, err.Error())
+	}
+	if _, forbidden := apperr.AsForbidden(err); forbidden {
+		return true, s.scanMessage(c, q, http.StatusForbidden, "This sample is in the custody of another site.")
+	}
+	if _, missing := apperr.AsNotFound(err); missing {
+		return false, nil
+	}
+	if _, invalid := apperr.AsValidation(err); invalid {
+		return false, nil
+	}
+	return true, err
 }

@@ -12,6 +12,7 @@ import (
 	"biobank/internal/auth"
 	"biobank/internal/consent"
 	"biobank/internal/participant"
+	"biobank/internal/sample"
 	"biobank/internal/study"
 	"biobank/templates"
 )
@@ -142,7 +143,10 @@ func (s *Server) renderParticipant(c echo.Context, status int, failed string, f 
 		return err
 	}
 	v := templates.ParticipantView{Participant: p, Consents: history, Studies: map[int64]study.Study{},
-		Forms: map[string]templates.Form{}, CanRecord: a.Is(auth.RoleNurse, auth.RoleManager, auth.RoleAdmin)}
+		Forms: map[string]templates.Form{}, CanRecord: a.Is(auth.RoleNurse, auth.RoleManager, auth.RoleAdmin), CanCollect: true}
+	if v.Samples, _, err = s.samples.List(ctx, a, sample.Filter{Participant: p.Pseudonym, Limit: 500}); err != nil {
+		return err
+	}
 	opened := map[int64]bool{}
 	for _, vis := range p.Visits {
 		opened[vis.VisitDefinitionID] = true

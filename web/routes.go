@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"biobank/internal/auth"
+	"biobank/internal/sample"
 	"biobank/static"
 )
 
@@ -20,6 +21,8 @@ var (
 	adminOnly   = access{roles: []auth.Role{auth.RoleAdmin}}
 	managers    = access{roles: []auth.Role{auth.RoleAdmin, auth.RoleManager}}
 	clinical    = access{roles: []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RoleNurse}}
+	lab         = access{roles: []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RoleTechnician}}
+	collectors  = access{roles: auth.Roles}
 	jsonPrefix  = "/api/"
 	fhirPrefix  = "/fhir/"
 	staticRoute = static.Prefix + "*"
@@ -80,6 +83,23 @@ func (s *Server) routes() {
 	s.route("POST", "/participants/:pseudonym/visits", clinical, s.openVisit)
 	s.route("POST", "/participants/:pseudonym/enrolments", clinical, s.enrolExisting)
 
+	// Samples.
+	s.route("GET", "/participants/:pseudonym/visits/:study/:visit/collect", collectors, s.collectPage)
+	s.route("POST", "/participants/:pseudonym/visits/:study/:visit/collect", collectors, s.collect)
+	s.route("GET", "/samples", signedIn, s.samplesPage)
+	s.route("GET", "/samples/receive", lab, s.receivePage)
+	s.route("POST", "/samples/receive", lab, s.receiveScan)
+	s.route("GET", "/samples/:code", signedIn, s.samplePage)
+	s.route("POST", "/samples/:code/undo-receive", lab, s.undoReceive)
+	s.route("GET", "/samples/:code/processing", lab, s.processingPage)
+	s.route("POST", "/samples/:code/processing", lab, s.recordProcessing)
+	s.route("GET", "/samples/:code/aliquot", lab, s.aliquotPage)
+	s.route("POST", "/samples/:code/aliquot", lab, s.aliquot)
+	s.route("POST", "/samples/:code/end", lab, s.endSample)
+	s.route("POST", "/samples/:code/hold", managers, s.holdSample)
+	s.route("POST", "/samples/:code/decision", managers, s.decideSample)
+	s.route("GET", "/consent-actions", managers, s.consentActionsPage)
+
 	// Audit trail.
 	s.route("GET", "/audit", managers, s.auditPage)
 	s.route("POST", "/audit/verify", managers, s.auditVerifyPage)
@@ -106,6 +126,19 @@ func (s *Server) routes() {
 	s.route("POST", "/api/v1/participants/:pseudonym/consents/:id/withdraw", clinical, s.apiWithdrawConsent)
 	s.route("POST", "/api/v1/participants/:pseudonym/visits", clinical, s.apiOpenVisit)
 	s.route("GET", "/api/v1/consents", signedIn, s.apiConsents)
+	s.route("GET", "/api/v1/samples", signedIn, s.apiSamples)
+	s.route("POST", "/api/v1/samples", collectors, s.apiCollect)
+	s.route("GET", "/api/v1/samples/:code", signedIn, s.apiSample)
+	s.route("POST", "/api/v1/samples/:code/receive", lab, s.apiReceive)
+	s.route("POST", "/api/v1/samples/:code/processing", lab, s.apiProcessing)
+	s.route("POST", "/api/v1/samples/:code/aliquots", lab, s.apiAliquot)
+	s.route("POST", "/api/v1/samples/:code/destroy", lab, s.apiEnd(sample.ActDestroy))
+	s.route("POST", "/api/v1/samples/:code/consume", lab, s.apiEnd(sample.ActConsume))
+	s.route("POST", "/api/v1/samples/:code/lost", lab, s.apiEnd(sample.ActLose))
+	s.route("POST", "/api/v1/samples/:code/hold", managers, s.apiHold(true))
+	s.route("POST", "/api/v1/samples/:code/release", managers, s.apiHold(false))
+	s.route("POST", "/api/v1/samples/:code/decision", managers, s.apiDecide)
+	s.route("GET", "/api/v1/samples/:code/custody", signedIn, s.apiCustody)
 	s.route("GET", "/api/v1/audit", managers, s.apiAudit)
 	s.route("GET", "/api/v1/audit/verify", managers, s.apiAuditVerify)
 	s.route("GET", "/api/v1/audit/export.csv", managers, s.auditExportCSV)

@@ -18,6 +18,7 @@ import (
 	"biobank/internal/consent"
 	"biobank/internal/db"
 	"biobank/internal/participant"
+	"biobank/internal/sample"
 	"biobank/internal/study"
 )
 
@@ -30,6 +31,8 @@ type Config struct {
 	IdleTimeout time.Duration
 	// SessionLifetime ends a session this long after sign-in, however active.
 	SessionLifetime time.Duration
+	// AccessionPrefix starts new accession IDs (sample.DefaultPrefix when empty).
+	AccessionPrefix string
 }
 
 // Server is the web application.
@@ -41,6 +44,7 @@ type Server struct {
 	// participants and consents share the studies service.
 	participants *participant.Service
 	consents     *consent.Service
+	samples      *sample.Service
 	sessions     *scs.SessionManager
 	echo         *echo.Echo
 	access       map[string]access
@@ -63,6 +67,12 @@ func New(cfg Config, d *db.DB) *Server {
 	}
 	s.participants = &participant.Service{DB: d, Studies: s.studies, Now: s.studies.Now}
 	s.consents = &consent.Service{DB: d, Participants: s.participants, Now: s.studies.Now}
+	s.samples = sample.NewService(d, s.participants)
+	if cfg.AccessionPrefix != "" {
+		s.samples.Prefix = cfg.AccessionPrefix
+	}
+	// A withdrawal puts the participant's samples on hold in the withdrawal's transaction.
+	s.consents.OnWithdraw = s.samples.HoldForWithdrawal
 	s.sessions = newSessionManager(cfg, d)
 	s.echo = echo.New()
 	s.echo.HideBanner = true

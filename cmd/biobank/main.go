@@ -20,6 +20,7 @@ import (
 
 	"biobank/internal/apperr"
 	"biobank/internal/db"
+	"biobank/internal/sample"
 	"biobank/web"
 )
 
@@ -43,6 +44,7 @@ Environment:
   BIOBANK_SECURE_COOKIES        true/false (default true unless the address is loopback)
   BIOBANK_SESSION_IDLE_TIMEOUT  idle time before a session ends (default 30m)
   BIOBANK_SESSION_LIFETIME      longest a session lasts (default 12h)
+  BIOBANK_ACCESSION_PREFIX      1-4 symbols starting accession IDs (default AC)
 `
 
 func main() {
@@ -199,6 +201,11 @@ func webConfig(addr string) (web.Config, error) {
 	}
 	if cfg.SessionLifetime, err = envDuration("BIOBANK_SESSION_LIFETIME", 12*time.Hour); err != nil {
 		return cfg, err
+	}
+	if cfg.AccessionPrefix = os.Getenv("BIOBANK_ACCESSION_PREFIX"); cfg.AccessionPrefix != "" {
+		if err := sample.CheckPrefix(cfg.AccessionPrefix); err != nil {
+			return cfg, usageError("BIOBANK_ACCESSION_PREFIX: " + err.Error())
+		}
 	}
 	return cfg, nil
 }

@@ -21,7 +21,9 @@ type Filter struct {
 	SpecimenType string
 	Status       string
 	// Hold is "yes", "no" or empty.
-	Hold        string
+	Hold string
+	// HoldKind keeps only samples held for this reason (consent or quality).
+	HoldKind    string
 	From, To    string // collection dates YYYY-MM-DD, To inclusive
 	Participant string
 	// Site narrows a manager's or administrator's list to one site.
@@ -41,6 +43,8 @@ type Row struct {
 	SpecimenType string          `json:"specimen_type"`
 	Status       Status          `json:"status"`
 	Hold         bool            `json:"hold"`
+	HoldKind     string          `json:"hold_kind,omitempty"`
+	HoldReason   string          `json:"hold_reason,omitempty"`
 	Volume       decimal.Decimal `json:"volume"`
 	Unit         string          `json:"unit"`
 	CollectedAt  time.Time       `json:"collected_at"`
@@ -91,6 +95,9 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, 
 	default:
 		return nil, 0, apperr.Invalid("hold", "Hold is yes or no.")
 	}
+	if f.HoldKind != "" {
+		add("s.hold_kind = ?", f.HoldKind)
+	}
 	if strings.TrimSpace(f.From) != "" {
 		d, err := input.Date("from", "first collection date", f.From)
 		if err != nil {
@@ -112,7 +119,8 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, 
 		add("s.id < ?", f.Cursor)
 	}
 	q := `SELECT s.id, s.accession, s.tube_barcode, p.pseudonym AS participant, st.code AS study, vd.code AS visit,
-		s.specimen_type, s.status, s.hold, s.volume, s.unit, s.collected_at, si.code AS site, pa.accession AS parent
+		s.specimen_type, s.status, s.hold, s.hold_kind, s.hold_reason, s.volume, s.unit, s.collected_at, si.code AS site,
+		pa.accession AS parent
 		FROM samples s
 		JOIN participants p ON p.id = s.participant_id
 		JOIN studies st ON st.id = s.study_id
@@ -158,4 +166,33 @@ func (s *Service) Custody(ctx context.Context, actor auth.Actor, code string) (S
 		return Sample{}, nil, err
 	}
 	return smp, events, nil
+}
+
+// RecentReceipts lists the samples the actor received in the last 12 hours, newest first:
+// the running list beside the receive scan field.
+func (s *Service) RecentReceipts(ctx context.Context, actor auth.Actor, limit int) ([]Row, error) {
+	var rows []Row
+	err := s.DB.Gorm.WithContext(ctx).Raw(`SELECT s.id, s.accession, s.tube_barcode, p.pseudonym AS participant, st.code AS study,
+		vd.code AS visit, s.specimen_type, s.status, s.hold, s.volume, s.unit, s.collected_at, si.code AS site
+		FROM samples s
+		JOIN participants p ON p.id = s.participant_id
+		JOIN studies st ON st.id = s.study_id
+		JOIN visits v ON v.id = s.visit_id
+		JOIN visit_definitions vd ON vd.id = v.visit_definition_id
+		JOIN sites si ON si.id = s.site_id
+		WHERE s.received_by = ? AND s.parent_id IS NULL AND s.received_at > ?
+		ORDER BY s.received_at DESC LIMIT ?`, actor.UserID, s.Now().Add(-12*time.Hour), limit).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("sample: recent receipts: %w", err)
+	}
+	return rows, nil
+}
+
+// ConsentHeld lists the samples on consent hold awaiting a manager's decision (up to 500
+// a page, newest first).
+func (s *Service) ConsentHeld(ctx context.Context, actor auth.Actor, cursor int64) ([]Row, int64, error) {
+	if err := actor.Require(managerRoles...); err != nil {
+		return nil, 0, err
+	}
+	return s.List(ctx, actor, Filter{HoldKind: HoldConsent, Cursor: cursor, Limit: 500})
 }

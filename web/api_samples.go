@@ -1,0 +1,299 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"biobank/internal/audit"
+	"biobank/internal/sample"
+)
+
+// apiSample is a sample in the JSON API (API.md: "A sample in JSON has at least …").
+type apiSample struct {
+	ID              string          `json:"id"`
+	TubeBarcode     *string         `json:"tube_barcode"`
+	Participant     string          `json:"participant"`
+	Study           string          `json:"study"`
+	Visit           string          `json:"visit"`
+	SpecimenType    string          `json:"specimen_type"`
+	Container       string          `json:"container"`
+	Status          sample.Status   `json:"status"`
+	Hold            bool            `json:"hold"`
+	HoldReason      string          `json:"hold_reason,omitempty"`
+	Volume          decimal.Decimal `json:"volume"`
+	InitialVolume   decimal.Decimal `json:"initial_volume"`
+	Unit            string          `json:"unit"`
+	Parent          *string         `json:"parent"`
+	Children        []string        `json:"children"`
+	Site            string          `json:"site"`
+	Location        any             `json:"location"`
+	FreezeThawCount int             `json:"freeze_thaw_count"`
+	SPREC           string          `json:"sprec"`
+	SPRECVersion    string          `json:"sprec_version"`
+	CollectedAt     time.Time       `json:"collected_at"`
+	ReceivedAt      *time.Time      `json:"received_at"`
+}
+
+// toAPISample needs the sample's participant, study, visit, site, parent and children
+// loaded (Service.Get does).
+func toAPISample(s sample.Sample) apiSample {
+	out := apiSample{ID: s.Accession, TubeBarcode: s.TubeBarcode, Participant: s.Participant.Pseudonym, Study: s.Study.Code,
+		Visit: s.Visit.Definition.Code, SpecimenType: s.SpecimenType, Container: s.Container, Status: s.Status, Hold: s.Hold,
+		Volume: s.Volume, InitialVolume: s.InitialVolume, Unit: s.Unit, Children: []string{}, Site: s.Site.Code,
+		FreezeThawCount: s.FreezeThawCount, SPREC: s.SPREC, SPRECVersion: s.SPRECVersion, CollectedAt: s.CollectedAt, ReceivedAt: s.ReceivedAt}
+	if s.Hold {
+		out.HoldReason = s.HoldText()
+	}
+	if s.Parent != nil {
+		out.Parent = &s.Parent.Accession
+	}
+	for _, c := range s.Children {
+		out.Children = append(out.Children, c.Accession)
+	}
+	return out
+}
+
+// sampleJSON reloads a sample with everything toAPISample shows and writes it.
+func (s *Server) sampleJSON(c echo.Context, status int, code string) error {
+	smp, err := s.samples.Get(c.Request().Context(), actor(c), code)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, toAPISample(smp))
+}
+
+// apiCollectBody is the contract's single-tube registration.
+type apiCollectBody struct {
+	Participant  string          `json:"participant"`
+	Study        string          `json:"study"`
+	Visit        string          `json:"visit"`
+	SpecimenType string          `json:"specimen_type"`
+	Volume       decimal.Decimal `json:"volume"`
+	Unit         string          `json:"unit"`
+	CollectedAt  string          `json:"collected_at"`
+	Container    string          `json:"container"`
+	TubeBarcode  string          `json:"tube_barcode"`
+	// Tubes registers several tubes of one visit at once instead of the single-tube fields.
+	Tubes []sample.Tube `json:"tubes"`
+}
+
+func (s *Server) apiCollect(c echo.Context) error {
+	var in apiCollectBody
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	tubes := in.Tubes
+	if len(tubes) == 0 {
+		tubes = []sample.Tube{{SpecimenType: in.SpecimenType, Container: in.Container, Volume: in.Volume, Unit: in.Unit, TubeBarcode: in.TubeBarcode}}
+	}
+	out, err := s.samples.Collect(c.Request().Context(), actor(c), sample.Collection{Participant: in.Participant, Study: in.Study,
+		Visit: in.Visit, CollectedAt: in.CollectedAt, Tubes: tubes})
+	if err != nil {
+		return err
+	}
+	if len(in.Tubes) == 0 {
+		return s.sampleJSON(c, http.StatusCreated, out[0].Accession)
+	}
+	list := make([]apiSample, 0, len(out))
+	for _, smp := range out {
+		got, err := s.samples.Get(c.Request().Context(), actor(c), smp.Accession)
+		if err != nil {
+			return err
+		}
+		list = append(list, toAPISample(got))
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"samples": list})
+}
+
+func (s *Server) apiSample(c echo.Context) error {
+	return s.sampleJSON(c, http.StatusOK, c.Param("code"))
+}
+
+func (s *Server) apiReceive(c echo.Context) error {
+	if err := bindOptionalJSON(c); err != nil {
+		return err
+	}
+	r, err := s.samples.Receive(c.Request().Context(), actor(c), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	smp, err := s.samples.Get(c.Request().Context(), actor(c), r.Sample.Accession)
+	if err != nil {
+		return err
+	}
+	warnings := r.Warnings
+	if warnings == nil {
+		warnings = []sample.Warning{}
+	}
+	return c.JSON(http.StatusOK, struct {
+		apiSample
+		Warnings []sample.Warning `json:"warnings"`
+	}{toAPISample(smp), warnings})
+}
+
+// bindOptionalJSON accepts an empty body or {} for actions that take no input.
+func bindOptionalJSON(c echo.Context) error {
+	if c.Request().ContentLength == 0 {
+		return nil
+	}
+	var empty struct{}
+	return bindJSON(c, &empty)
+}
+
+func (s *Server) apiAliquot(c echo.Context) error {
+	var in sample.Split
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	kids, err := s.samples.Aliquot(c.Request().Context(), actor(c), c.Param("code"), in)
+	if err != nil {
+		return err
+	}
+	out := make([]apiSample, 0, len(kids))
+	for _, k := range kids {
+		got, err := s.samples.Get(c.Request().Context(), actor(c), k.Accession)
+		if err != nil {
+			return err
+		}
+		out = append(out, toAPISample(got))
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"aliquots": out})
+}
+
+func (s *Server) apiProcessing(c echo.Context) error {
+	var in sample.Processing
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	smp, err := s.samples.RecordProcessing(c.Request().Context(), actor(c), c.Param("code"), in)
+	if err != nil {
+		return err
+	}
+	return s.sampleJSON(c, http.StatusOK, smp.Accession)
+}
+
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
+// apiEnd is destroy, consume and lost.
+func (s *Server) apiEnd(action sample.Action) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in reasonBody
+		if err := bindJSON(c, &in); err != nil {
+			return err
+		}
+		smp, err := s.samples.End(c.Request().Context(), actor(c), c.Param("code"), action, in.Reason)
+		if err != nil {
+			return err
+		}
+		return s.sampleJSON(c, http.StatusOK, smp.Accession)
+	}
+}
+
+func (s *Server) apiHold(on bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in reasonBody
+		if err := bindJSON(c, &in); err != nil {
+			return err
+		}
+		var smp sample.Sample
+		var err error
+		if on {
+			smp, err = s.samples.Quarantine(c.Request().Context(), actor(c), c.Param("code"), in.Reason)
+		} else {
+			smp, err = s.samples.Release(c.Request().Context(), actor(c), c.Param("code"), in.Reason)
+		}
+		if err != nil {
+			return err
+		}
+		return s.sampleJSON(c, http.StatusOK, smp.Accession)
+	}
+}
+
+func (s *Server) apiDecide(c echo.Context) error {
+	var in struct {
+		Decision string `json:"decision"`
+		Reason   string `json:"reason"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	smp, err := s.samples.Decide(c.Request().Context(), actor(c), c.Param("code"), sample.Decision(in.Decision), in.Reason)
+	if err != nil {
+		return err
+	}
+	return s.sampleJSON(c, http.StatusOK, smp.Accession)
+}
+
+// custodyEvent is one step of the chain of custody (API.md).
+type custodyEvent struct {
+	Seq    int64     `json:"seq"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Site   string    `json:"site"`
+	Action string    `json:"action"`
+	Sample string    `json:"sample"`
+	Reason string    `json:"reason"`
+	Data   any       `json:"data"`
+}
+
+func custody(events []audit.Event) []custodyEvent {
+	out := make([]custodyEvent, 0, len(events))
+	for _, e := range events {
+		out = append(out, custodyEvent{Seq: e.Seq, At: e.At, Actor: e.Actor, Site: e.Site, Action: e.Action, Sample: e.EntityID,
+			Reason: e.Reason, Data: map[string]any{"before": e.Before, "after": e.After}})
+	}
+	return out
+}
+
+func (s *Server) apiCustody(c echo.Context) error {
+	smp, events, err := s.samples.Custody(c.Request().Context(), actor(c), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"sample": smp.Accession, "events": custody(events)})
+}
+
+// sampleFilter reads the list filters from the query string.
+func sampleFilter(c echo.Context) sample.Filter {
+	f := sample.Filter{Study: c.QueryParam("study"), Visit: c.QueryParam("visit"), SpecimenType: c.QueryParam("specimen_type"),
+		Status: c.QueryParam("status"), Hold: c.QueryParam("hold"), From: c.QueryParam("from"), To: c.QueryParam("to"),
+		Participant: c.QueryParam("participant"), Site: c.QueryParam("site")}
+	f.Cursor, _ = strconv.ParseInt(c.QueryParam("cursor"), 10, 64)
+	f.Limit, _ = strconv.Atoi(c.QueryParam("limit"))
+	return f
+}
+
+func (s *Server) apiSamples(c echo.Context) error {
+	rows, next, err := s.samples.List(c.Request().Context(), actor(c), sampleFilter(c))
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []sample.Row{}
+	}
+	var nextCursor any
+	if next > 0 {
+		nextCursor = next
+	}
+	return c.JSON(http.StatusOK, map[string]any{"samples": rows, "next_cursor": nextCursor})
+}
+
+// actionFromForm maps the end form's choice to an action.
+func actionFromForm(v string) sample.Action {
+	switch strings.TrimSpace(v) {
+	case "consume":
+		return sample.ActConsume
+	case "destroy":
+		return sample.ActDestroy
+	case "lose":
+		return sample.ActLose
+	}
+	return ""
+}
