@@ -41,6 +41,12 @@ const (
 	nursePassword = "nurse-pass-1234"
 )
 
+// A technician the sample journeys add with the CLI (startApp does not), also at LUX.
+const (
+	technicianUser     = "tess"
+	technicianPassword = "tech-pass-1234"
+)
+
 // binary is the biobank binary built once by TestMain.
 var binary string
 
@@ -210,6 +216,53 @@ func (a *app) addConsentDocument(t *testing.T, token, studyCode, version string,
 	t.Helper()
 	a.apiWant(t, token, "POST", "/api/v1/studies/"+studyCode+"/consent-documents",
 		map[string]any{"version": version, "tiers": tiers}, http.StatusCreated, nil)
+}
+
+// bloodBaseline is a baseline visit as the JSON API takes it (study.VisitInput): EDTA
+// whole blood, 9 mL in PED, to be split into 6 plasma aliquots of 0.5 mL, and serum,
+// 7.5 mL in SST.
+var bloodBaseline = map[string]any{
+	"code": "BASELINE", "name": "Baseline", "day_offset": 0, "window_before": 0, "window_after": 14,
+	"requirements": []map[string]any{
+		{"specimen_type": "whole_blood", "container": "PED", "volume": 9, "unit": "mL",
+			"aliquots": 6, "aliquot_volume": 0.5, "aliquot_type": "plasma", "storage_temperature": "-80"},
+		{"specimen_type": "serum", "container": "SST", "volume": 7.5, "unit": "mL", "storage_temperature": "-80"},
+	},
+}
+
+// openedVisit is what setUpOpenedVisit made: the study's code, a participant ready for
+// tubes to be registered, and the tokens that did it.
+type openedVisit struct {
+	Study      string
+	Pseudonym  string
+	AdminToken string
+	NurseToken string
+}
+
+// setUpOpenedVisit prepares, through the JSON API, everything a nurse needs before she
+// registers tubes: as the admin, study CRC with the bloodBaseline visit and consent
+// version 1.0; as the nurse, a participant enrolled in CRC, a consent to version 1.0
+// signed today that grants storage, and the baseline visit opened today.
+func (a *app) setUpOpenedVisit(t *testing.T) openedVisit {
+	t.Helper()
+	v := openedVisit{Study: "CRC", AdminToken: a.apiToken(t, adminUser), NurseToken: a.apiToken(t, nurseUser)}
+	a.createStudy(t, v.AdminToken, v.Study, "Colorectal cancer cohort", bloodBaseline)
+	a.addConsentDocument(t, v.AdminToken, v.Study, "1.0", "storage", "genetic", "sharing", "recontact")
+	var enrolled struct {
+		Pseudonym string `json:"pseudonym"`
+	}
+	a.apiWant(t, v.NurseToken, "POST", "/api/v1/participants", map[string]any{"study": v.Study}, http.StatusCreated, &enrolled)
+	if enrolled.Pseudonym == "" {
+		t.Fatalf("e2e: enrolling in %s gave no pseudonym", v.Study)
+	}
+	v.Pseudonym = enrolled.Pseudonym
+	today := time.Now().UTC().Format("2006-01-02")
+	a.apiWant(t, v.NurseToken, "POST", "/api/v1/participants/"+v.Pseudonym+"/consents",
+		map[string]any{"study": v.Study, "version": "1.0", "signed_on": today, "tiers": []string{"storage", "sharing"}},
+		http.StatusCreated, nil)
+	a.apiWant(t, v.NurseToken, "POST", "/api/v1/participants/"+v.Pseudonym+"/visits",
+		map[string]any{"study": v.Study, "visit": "BASELINE", "date": today}, http.StatusCreated, nil)
+	return v
 }
 
 // env is the process environment for the binary: this one's, without any biobank

@@ -797,7 +797,7 @@ func ParticipantPage(p Page, v ParticipantView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				if v.CanRecord && len(c.EffectiveTiers) > 0 {
+				if v.CanRecord && (len(c.EffectiveTiers) > 0 || v.withdrawal(c).HasErrors()) {
 					templ_7745c5c3_Err = withdrawForm(p, v, c).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -207,6 +207,23 @@ func TestParticipantPages_NurseJourney(t *testing.T) {
 		t.Errorf("withdrawal audited with reason %q", ev.Reason)
 	}
 
+	// Withdrawing the rest: no tier ticked means the whole consent. A second, stale
+	// withdrawal (another tab, a double click) is refused with its message shown.
+	nurse.submit(t, path, action, url.Values{"reason": {"moved abroad"}}).wantRedirect(t, path)
+	p = nurse.get(t, path).wantStatus(t, http.StatusOK)
+	if got := p.wantTestID(t, "consent-status-IBD").Text(); got != "withdrawn" {
+		t.Errorf("consent status %q", got)
+	}
+	if p.Doc.Find(`form[action="`+action+`"]`).Length() != 0 {
+		t.Error("a withdrawn consent still offers a withdrawal")
+	}
+	before = a.state(t)
+	p = nurse.submit(t, path, action, url.Values{"reason": {"moved abroad"}}).wantStatus(t, http.StatusUnprocessableEntity)
+	if msg := p.Doc.Find(`form[action="` + action + `"]`).Closest("details").Find(testidSel("form-error")).Text(); !strings.Contains(msg, "already withdrawn") {
+		t.Errorf("message of the stale withdrawal: %q", msg)
+	}
+	a.assertUnchanged(t, before)
+
 	// Enrolling in a second study.
 	more := p.wantTestID(t, "enrol-more-form")
 	if got := more.Find(`select[name="study"] option[value!=""]`).Length(); got != 1 {
@@ -232,10 +249,11 @@ func TestParticipantPages_NurseJourney(t *testing.T) {
 	a.assertUnchanged(t, before)
 
 	// The list of consents shows the participant's current state.
-	p = nurse.get(t, "/participants?status=partially_withdrawn").wantStatus(t, http.StatusOK)
-	if rows := p.testid("consent-row"); rows.Length() != 1 || !strings.HasPrefix(cells(rows), pseudonym+" | LUX | IBD | 1.0") {
-		t.Errorf("partially withdrawn consents: %q", cells(rows))
+	p = nurse.get(t, "/participants?status=withdrawn").wantStatus(t, http.StatusOK)
+	if rows := p.testid("consent-row"); rows.Length() != 1 || cells(rows) != pseudonym+" | LUX | IBD | 1.0 | "+today(0)+" | withdrawn | none" {
+		t.Errorf("withdrawn consents: %q", cells(rows))
 	}
+	nurse.get(t, "/participants?status=active").wantStatus(t, http.StatusOK).wantTestID(t, "consents-empty")
 }
 
 func TestParticipantPages_ManagerEnrolsAtAnotherSite(t *testing.T) {
@@ -476,6 +494,8 @@ func TestRoleMatrix_StudiesAndParticipants(t *testing.T) {
 			{method: "POST", path: "/studies", ok: 303, roles: admin,
 				form: url.Values{"code": {studiesFixture(r) + suffix}, "name": {"By " + string(r)}},
 				json: map[string]any{"code": studiesFixture(r) + suffix, "name": "By " + string(r)}},
+			{method: "POST", path: "/studies/IBD", ok: 303, roles: admin,
+				form: url.Values{"name": {"Inflammatory bowel disease"}, "pseudonym_check": {"true"}, "active": {"true"}, "reason": {"matrix"}}},
 			{method: "POST", path: "/studies/IBD/visits", ok: 303, roles: admin,
 				form: url.Values{"code": {"V" + suffix}, "name": {"Visit"}, "day_offset": {"30"}},
 				json: map[string]any{"code": "V" + suffix, "name": "Visit", "day_offset": 30}},
@@ -541,6 +561,7 @@ func TestRoleMatrix_StudiesAndParticipants(t *testing.T) {
 				{method: "GET", path: "/studies/IBD", ok: 200, roles: all},
 				{method: "GET", path: "/participants/" + mine[role].pseudonym, ok: 200, roles: all},
 				{method: "GET", path: "/consents?status=active", ok: 200, roles: all},
+				{method: "PATCH", path: "/studies/IBD", json: map[string]any{"reason": "matrix"}, ok: 200, roles: admin},
 				{method: "POST", path: "/participants/" + mine[role].apiPseudonym + "/enrolments", json: map[string]any{"study": "RA"}, ok: 201, roles: clinical},
 			}
 			for _, rt := range routes(role, true) {

@@ -258,3 +258,79 @@ func TestStudyPages_VisitRowErrorsStayBesideTheirRow(t *testing.T) {
 	}
 	a.assertUnchanged(t, before)
 }
+
+// TestStudyPages_SettingsForExternalPseudonyms sets a study's pattern for pseudonyms from a
+// trusted third party, and closes it, through the settings form and the PATCH API.
+func TestStudyPages_SettingsForExternalPseudonyms(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedClinic(t)
+	admin := a.signedIn(t, "admin")
+	token := a.usedToken(t, "admin")
+	nurse := a.usedToken(t, "nurse")
+
+	// Refused settings change nothing and come back as typed.
+	before := a.state(t)
+	bad := url.Values{"name": {"Rheumatoid arthritis"}, "pseudonym_pattern": {"TTP-[0-9"}, "active": {"true"}, "reason": {"TTP letters"}}
+	p := admin.submit(t, "/studies/RA", "/studies/RA", bad).wantStatus(t, http.StatusUnprocessableEntity)
+	form := p.wantTestID(t, "study-settings-form")
+	if form.Find(testidSel("error-pseudonym_pattern")).Length() == 0 {
+		t.Errorf("no message beside the pattern:\n%s", excerpt(p.Body))
+	}
+	if got := formValue(form, "pseudonym_pattern"); got != "TTP-[0-9" {
+		t.Errorf("pattern holds %q", got)
+	}
+	bad.Set("pseudonym_pattern", "TTP-[0-9]{6}")
+	bad.Set("reason", "")
+	p = admin.submit(t, "/studies/RA", "/studies/RA", bad).wantStatus(t, http.StatusUnprocessableEntity)
+	if p.wantTestID(t, "study-settings-form").Find(testidSel("error-reason")).Length() == 0 {
+		t.Error("no message beside the reason")
+	}
+	a.api(t, "PATCH", "/api/v1/studies/RA", token, map[string]any{"pseudonym_pattern": "TTP-[0-9", "reason": "x"}).
+		wantError(t, http.StatusUnprocessableEntity, "invalid", "pseudonym_pattern")
+	a.api(t, "PATCH", "/api/v1/studies/RA", nurse, map[string]any{"active": false, "reason": "x"}).wantError(t, http.StatusForbidden, "forbidden", "")
+	a.api(t, "PATCH", "/api/v1/studies/NOPE", token, map[string]any{"active": false, "reason": "x"}).wantError(t, http.StatusNotFound, "not_found", "")
+	a.assertUnchanged(t, before)
+
+	// Through the form: TTP pseudonyms without check characters.
+	admin.submit(t, "/studies/RA", "/studies/RA", url.Values{"name": {"Rheumatoid arthritis"}, "pseudonym_pattern": {"TTP-[0-9]{6}"},
+		"active": {"true"}, "reason": {"the hospital's TTP issues pseudonyms"}}).wantRedirect(t, "/studies/RA")
+	p = admin.get(t, "/studies/RA").wantStatus(t, http.StatusOK)
+	if !strings.Contains(p.Body, "TTP-[0-9]{6}") {
+		t.Error("the study page does not show the pattern")
+	}
+	if ev := a.wantEvent(t, "study", "RA", "study.update", "admin"); ev.Reason != "the hospital's TTP issues pseudonyms" {
+		t.Errorf("settings audited with reason %q", ev.Reason)
+	}
+	var got struct {
+		Pseudonym string `json:"pseudonym"`
+		External  bool   `json:"external"`
+	}
+	a.api(t, "POST", "/api/v1/participants", nurse, map[string]any{"study": "RA", "pseudonym": " ttp-123456 "}).
+		wantStatus(t, http.StatusCreated).decode(t, &got)
+	if got.Pseudonym != "TTP-123456" || !got.External {
+		t.Errorf("enrolled %+v", got)
+	}
+	// The pattern is the study's: IBD still accepts only built-in pseudonyms.
+	before = a.state(t)
+	a.api(t, "POST", "/api/v1/participants", nurse, map[string]any{"study": "IBD", "pseudonym": "TTP-654321"}).
+		wantError(t, http.StatusUnprocessableEntity, "malformed_pseudonym", "pseudonym")
+	a.assertUnchanged(t, before)
+
+	// Through the API: closed to new enrolments.
+	var st map[string]any
+	a.api(t, "PATCH", "/api/v1/studies/ra", token, map[string]any{"active": false, "reason": "recruitment finished"}).
+		wantStatus(t, http.StatusOK).decode(t, &st)
+	if st["active"] != false || st["pseudonym_pattern"] != "TTP-[0-9]{6}" || st["name"] != "Rheumatoid arthritis" {
+		t.Errorf("after closing: %v", st)
+	}
+	before = a.state(t)
+	a.api(t, "POST", "/api/v1/participants", nurse, map[string]any{"study": "RA"}).wantError(t, http.StatusUnprocessableEntity, "invalid", "study")
+	a.assertUnchanged(t, before)
+	if a.signedIn(t, "nurse").get(t, "/participants/new").wantStatus(t, http.StatusOK).Doc.Find(`select[name="study"] option[value="RA"]`).Length() != 0 {
+		t.Error("the enrolment form offers a closed study")
+	}
+	if txt := admin.get(t, "/studies").wantStatus(t, http.StatusOK).wantTestID(t, "study-RA").Text(); !strings.Contains(txt, "closed") {
+		t.Errorf("study row %q", txt)
+	}
+}

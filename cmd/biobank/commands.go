@@ -36,20 +36,24 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, out io.Writer) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return serve(ctx, *addr, out, false)
+	return serve(ctx, *addr, out, nil)
 }
 
 // cmdDev is `make run`: everything a developer needs from a fresh clone.
 func cmdDev(ctx context.Context, args []string, _ io.Reader, out io.Writer) error {
 	fs := newFlags("dev")
 	addr := fs.String("addr", "", "listen address")
+	size := fs.Int("demo-participants", seed.ParticipantsPerStudySite, "demo participants per study and site")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return serve(ctx, *addr, out, true)
+	return serve(ctx, *addr, out, &seed.Options{ParticipantsPerStudySite: *size})
 }
 
-func serve(ctx context.Context, addr string, out io.Writer, dev bool) error {
+// serve migrates and serves; with demo set (biobank dev) it first loads the demonstration
+// data into an empty database and prints the logins.
+func serve(ctx context.Context, addr string, out io.Writer, demo *seed.Options) error {
+	dev := demo != nil
 	cfg, err := webConfig(addr)
 	if err != nil {
 		return err
@@ -65,7 +69,8 @@ func serve(ctx context.Context, addr string, out io.Writer, dev bool) error {
 			return err
 		}
 		if empty {
-			sum, err := seed.Demo(ctx, d)
+			fmt.Fprintln(out, "loading the demonstration data into the empty database…")
+			sum, err := seed.DemoWith(ctx, d, *demo)
 			if err != nil {
 				return err
 			}
@@ -176,6 +181,7 @@ func cmdTokenCreate(ctx context.Context, args []string, _ io.Reader, out io.Writ
 func cmdSeed(ctx context.Context, args []string, _ io.Reader, out io.Writer) error {
 	fs := newFlags("seed")
 	demo := fs.Bool("demo", false, "load the demonstration data set")
+	size := fs.Int("participants", seed.ParticipantsPerStudySite, "demo participants per study and site")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -187,7 +193,7 @@ func cmdSeed(ctx context.Context, args []string, _ io.Reader, out io.Writer) err
 		return err
 	}
 	defer d.Close()
-	sum, err := seed.Demo(ctx, d)
+	sum, err := seed.DemoWith(ctx, d, seed.Options{ParticipantsPerStudySite: *size})
 	if err != nil {
 		return err
 	}

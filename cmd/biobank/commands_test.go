@@ -216,7 +216,7 @@ func TestTokenCreate_BadInput(t *testing.T) {
 
 func TestSeedDemo_LoadsAnEmptyDatabaseOnce(t *testing.T) {
 	url := newDatabase(t)
-	r := mustRun(t, "", "seed", "--demo")
+	r := mustRun(t, "", "seed", "--demo", "--participants", "1")
 	if !strings.Contains(r.stdout, "4 sites, 10 users") || !strings.Contains(r.stdout, seed.DemoPassword) {
 		t.Errorf("summary %q does not say what was loaded", r.stdout)
 	}
@@ -229,7 +229,7 @@ func TestSeedDemo_LoadsAnEmptyDatabaseOnce(t *testing.T) {
 	}
 
 	before := rowCounts(t, url)
-	r = runCmd(t, "", "seed", "--demo")
+	r = runCmd(t, "", "seed", "--demo", "--participants", "1")
 	wantExit(t, r, 1, "empty database")
 	if r.stdout != "" {
 		t.Errorf("a refused seed printed %q", r.stdout)
@@ -243,7 +243,7 @@ func TestSeedDemo_RefusesADatabaseWithSites(t *testing.T) {
 	url := newDatabase(t)
 	mustRun(t, "", "site", "create", "--code", "DE-KIEL", "--name", "Kiel", "--country", "DE")
 	before := rowCounts(t, url)
-	wantExit(t, runCmd(t, "", "seed", "--demo"), 1, "empty database")
+	wantExit(t, runCmd(t, "", "seed", "--demo", "--participants", "1"), 1, "empty database")
 	wantCounts(t, url, before)
 }
 

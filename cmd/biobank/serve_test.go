@@ -84,13 +84,14 @@ func TestScript_TokenFromCommandLineCallsTheAPI(t *testing.T) {
 // startServer runs `biobank <command> --addr <free port>` in the background until the test
 // ends, waits until /healthz answers, and returns the base URL and a function that stops
 // the server (as SIGTERM does) and returns what it printed and its exit code.
-func startServer(t *testing.T, command string) (string, func() result) {
+func startServer(t *testing.T, command string, extra ...string) (string, func() result) {
 	t.Helper()
 	addr := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{command, "--addr", addr}, strings.NewReader(""), &out, &errOut) }()
+	args := append([]string{command, "--addr", addr}, extra...)
+	go func() { done <- run(ctx, args, strings.NewReader(""), &out, &errOut) }()
 
 	base := "http://" + addr
 	stopped := false
@@ -161,7 +162,7 @@ func TestServe_AnswersTheAPIAndStopsCleanly(t *testing.T) {
 // the logins; a second start on the same database reuses it.
 func TestDev_SeedsOnceAndPrintsTheLogins(t *testing.T) {
 	url := newDatabase(t)
-	base, stop := startServer(t, "dev")
+	base, stop := startServer(t, "dev", "--demo-participants", "1")
 	r := stop()
 	if r.code != 0 {
 		t.Fatalf("dev: %s", r)
@@ -174,7 +175,7 @@ func TestDev_SeedsOnceAndPrintsTheLogins(t *testing.T) {
 	}
 	counts := rowCounts(t, url)
 
-	_, stop = startServer(t, "dev")
+	_, stop = startServer(t, "dev", "--demo-participants", "1")
 	r = stop()
 	if r.code != 0 {
 		t.Fatalf("second dev: %s", r)

@@ -12,6 +12,7 @@ import (
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
 	"biobank/internal/consent"
+	"biobank/internal/db"
 	"biobank/internal/db/dbtest"
 	"biobank/internal/participant"
 	"biobank/internal/sample"
@@ -20,13 +21,20 @@ import (
 )
 
 // world is a study with a baseline visit, a consented participant with the visit open, and
-// the services.
+// the services. A second site (PAR) has its own nurse and technician, who may not act on
+// the first site's samples.
 type world struct {
+	db        *db.DB
+	people    *participant.Service
+	studies   *study.Service
 	samples   *sample.Service
 	consents  *consent.Service
+	admin     auth.Actor
 	nurse     auth.Actor
 	tech      auth.Actor
 	manager   auth.Actor
+	nurse2    auth.Actor
+	tech2     auth.Actor
 	pseudonym string
 	consentID int64
 }
@@ -36,8 +44,11 @@ func newWorld(tb testing.TB) world {
 	ctx := context.Background()
 	d := dbtest.New(tb)
 	a := auth.NewService(d)
-	if _, err := a.CreateSite(ctx, auth.CommandLine, auth.SiteInput{Code: "LUX", Name: "Luxembourg", Country: "LU", Reason: "test"}); err != nil {
-		tb.Fatal(err)
+	for _, site := range []auth.SiteInput{{Code: "LUX", Name: "Luxembourg", Country: "LU", Reason: "test"},
+		{Code: "PAR", Name: "Paris", Country: "FR", Reason: "test"}} {
+		if _, err := a.CreateSite(ctx, auth.CommandLine, site); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	users := map[string]auth.Actor{}
 	for _, r := range []auth.Role{auth.RoleNurse, auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin} {
@@ -47,6 +58,13 @@ func newWorld(tb testing.TB) world {
 		}
 		users[string(r)] = u.Actor()
 	}
+	for _, r := range []auth.Role{auth.RoleNurse, auth.RoleTechnician} {
+		u, err := a.CreateUser(ctx, auth.CommandLine, auth.NewUser{Username: string(r) + "2", Role: string(r), Site: "PAR", Password: "long enough password", Reason: "test"})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		users[string(r)+"2"] = u.Actor()
+	}
 	studies := study.NewService(d)
 	admin := users["admin"]
 	if _, err := studies.Create(ctx, admin, study.Input{Code: "IBD", Name: "IBD"}); err != nil {
@@ -55,7 +73,7 @@ func newWorld(tb testing.TB) world {
 	if _, err := studies.AddVisit(ctx, admin, "IBD", study.VisitInput{Code: "BASELINE", Name: "Baseline", WindowAfter: 14}); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := studies.AddDocument(ctx, admin, "IBD", study.DocumentInput{Version: "1", Tiers: []string{"storage", "genetic", "sharing"}}); err != nil {
+	if _, err := studies.AddDocument(ctx, admin, "IBD", study.DocumentInput{Version: "1", Tiers: []string{"storage", "genetic", "sharing", "recontact"}}); err != nil {
 		tb.Fatal(err)
 	}
 	people := participant.NewService(d)
@@ -64,7 +82,7 @@ func newWorld(tb testing.TB) world {
 		tb.Fatal(err)
 	}
 	cs := &consent.Service{DB: d, Participants: people, Now: people.Now}
-	c, err := cs.Record(ctx, users["nurse"], p.Pseudonym, consent.RecordInput{Study: "IBD", Version: "1", SignedOn: time.Now().UTC().Format("2006-01-02"), Tiers: []string{"storage", "genetic", "sharing"}})
+	c, err := cs.Record(ctx, users["nurse"], p.Pseudonym, consent.RecordInput{Study: "IBD", Version: "1", SignedOn: time.Now().UTC().Format("2006-01-02"), Tiers: []string{"storage", "genetic", "sharing", "recontact"}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -73,8 +91,9 @@ func newWorld(tb testing.TB) world {
 	}
 	samples := sample.NewService(d, people)
 	cs.OnWithdraw = samples.HoldForWithdrawal
-	return world{samples: samples, consents: cs, nurse: users["nurse"], tech: users["technician"], manager: users["manager"],
-		pseudonym: p.Pseudonym, consentID: c.ID}
+	return world{db: d, people: people, studies: studies, samples: samples, consents: cs, admin: admin,
+		nurse: users["nurse"], tech: users["technician"], manager: users["manager"],
+		nurse2: users["nurse2"], tech2: users["technician2"], pseudonym: p.Pseudonym, consentID: c.ID}
 }
 
 func (w world) mustCollect(tb testing.TB, volume string) sample.Sample {

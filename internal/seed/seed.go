@@ -58,12 +58,14 @@ type Summary struct {
 	Consents     int
 	Withdrawals  int
 	Visits       int
+	Samples      int
+	Held         int
 }
 
 func (s Summary) String() string {
 	return fmt.Sprintf("demo data loaded: %d sites, %d users (password %q for every account), %d studies, "+
-		"%d participants with %d consents (%d withdrawals) and %d visits",
-		s.Sites, s.Users, DemoPassword, s.Studies, s.Participants, s.Consents, s.Withdrawals, s.Visits)
+		"%d participants with %d consents (%d withdrawals) and %d visits, %d samples (%d on consent hold)",
+		s.Sites, s.Users, DemoPassword, s.Studies, s.Participants, s.Consents, s.Withdrawals, s.Visits, s.Samples, s.Held)
 }
 
 // Empty reports whether the database has neither sites nor users yet. Sites count too: a
@@ -78,9 +80,23 @@ func Empty(ctx context.Context, d *db.DB) (bool, error) {
 	return !found, nil
 }
 
-// Demo loads the demonstration data set through the same services (and so the same audit
-// trail) as a person would. It refuses a database that already has sites or users.
+// Options size the demonstration data set.
+type Options struct {
+	// ParticipantsPerStudySite defaults to ParticipantsPerStudySite; tests use a few.
+	ParticipantsPerStudySite int
+}
+
+// Demo loads the full demonstration data set (see DemoWith).
 func Demo(ctx context.Context, d *db.DB) (Summary, error) {
+	return DemoWith(ctx, d, Options{})
+}
+
+// DemoWith loads the demonstration data set through the same services (and so the same audit
+// trail) as a person would. It refuses a database that already has sites or users.
+func DemoWith(ctx context.Context, d *db.DB, opts Options) (Summary, error) {
+	if opts.ParticipantsPerStudySite <= 0 {
+		opts.ParticipantsPerStudySite = ParticipantsPerStudySite
+	}
 	empty, err := Empty(ctx, d)
 	if err != nil {
 		return Summary{}, err
@@ -106,7 +122,11 @@ func Demo(ctx context.Context, d *db.DB) (Summary, error) {
 		}
 		sum.Users++
 	}
-	if err := demoStudiesAndParticipants(ctx, d, actor, &sum); err != nil {
+	withdrawals, err := demoStudiesAndParticipants(ctx, d, actor, opts.ParticipantsPerStudySite, &sum)
+	if err != nil {
+		return sum, fmt.Errorf("seed: %w", err)
+	}
+	if err := demoSamples(ctx, d, withdrawals, &sum); err != nil {
 		return sum, fmt.Errorf("seed: %w", err)
 	}
 	return sum, nil

@@ -82,8 +82,8 @@ var demoStudies = []demoStudy{
 
 func ptr[T any](v T) *T { return &v }
 
-// ParticipantsPerStudySite is how many demo participants each study enrols at each site:
-// 3 studies × 4 sites × 20 = 240.
+// ParticipantsPerStudySite is how many demo participants each study enrols at each site by
+// default: 3 studies × 4 sites × 20 = 240, with about 10,000 samples.
 const ParticipantsPerStudySite = 20
 
 // seededReader is a deterministic byte source, so a demo database looks the same each time.
@@ -98,27 +98,28 @@ func (s seededReader) Read(p []byte) (int, error) {
 
 // demoStudiesAndParticipants loads the cohorts, their schedules and consent versions, and
 // ~240 participants with consents, some withdrawals and the visits already due.
-func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor, sum *Summary) error {
+func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor, perStudySite int, sum *Summary) ([]withdrawal, error) {
+	var later []withdrawal
 	studies := study.NewService(d)
 	for _, ds := range demoStudies {
 		in := ds.in
 		in.Reason = "demonstration data"
 		if _, err := studies.Create(ctx, admin, in); err != nil {
-			return err
+			return nil, err
 		}
 		for _, v := range ds.visits {
 			if _, err := studies.AddVisit(ctx, admin, ds.in.Code, v); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		for _, doc := range ds.versions {
 			if _, err := studies.AddDocument(ctx, admin, ds.in.Code, doc); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if ds.retire != "" {
 			if _, err := studies.RetireDocument(ctx, admin, ds.in.Code, ds.retire, "superseded by a newer version"); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		sum.Studies++
@@ -127,7 +128,7 @@ func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor,
 	nurses := map[string]auth.Actor{}
 	users, err := auth.NewService(d).Users(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, u := range users {
 		if u.Role == auth.RoleNurse {
@@ -141,24 +142,24 @@ func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor,
 	for _, ds := range demoStudies {
 		st, err := studies.ByCode(ctx, ds.in.Code)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		version := ds.versions[len(ds.versions)-1].Version
 		doc, _ := st.Document(version)
 		for _, site := range DemoSites {
 			nurse := nurses[site.Code]
-			for i := 0; i < ParticipantsPerStudySite; i++ {
+			for i := 0; i < perStudySite; i++ {
 				enrolled := today.AddDate(0, 0, -rng.IntN(760))
 				in := participant.EnrolInput{Study: st.Code, EnrolledOn: enrolled.Format("2006-01-02"),
 					Sex: []string{"female", "male"}[rng.IntN(2)], BirthYear: ptr(1945 + rng.IntN(60))}
 				if st.PseudonymPattern != "" {
 					in.Pseudonym = fmt.Sprintf("MS-%06d", 100000+sum.Participants)
 				} else if in.Pseudonym, err = checkcode.Generate(seededReader{rng}, participant.PseudonymLength-2); err != nil {
-					return err
+					return nil, err
 				}
 				p, err := people.Enrol(ctx, nurse, in)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				sum.Participants++
 				tiers := []string{"storage"}
@@ -170,7 +171,7 @@ func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor,
 				c, err := consents.Record(ctx, nurse, p.Pseudonym, consent.RecordInput{Study: st.Code, Version: version,
 					SignedOn: in.EnrolledOn, Tiers: tiers})
 				if err != nil {
-					return err
+					return nil, err
 				}
 				sum.Consents++
 				for _, v := range st.Visits {
@@ -180,25 +181,34 @@ func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor,
 					}
 					if _, err := people.OpenVisit(ctx, nurse, p.Pseudonym, participant.OpenVisitInput{Study: st.Code, Visit: v.Code,
 						Date: due.Format("2006-01-02")}); err != nil {
-						return err
+						return nil, err
 					}
 					sum.Visits++
 				}
-				if err := demoWithdrawal(ctx, consents, nurse, p, c, rng, today, sum); err != nil {
-					return err
+				if w, ok := demoWithdrawal(nurse, p, c, rng, today); ok {
+					later = append(later, w)
 				}
 			}
 		}
 	}
-	return nil
+	return later, nil
 }
 
-// demoWithdrawal withdraws about one consent in 16: some tiers, or the whole consent.
-func demoWithdrawal(ctx context.Context, consents *consent.Service, nurse auth.Actor, p participant.Participant, c consent.Consent,
-	rng *rand.Rand, today time.Time, sum *Summary) error {
+// withdrawal is a demo consent withdrawal, applied once the participant's samples exist so
+// that it puts them on hold as a real one would.
+type withdrawal struct {
+	nurse     auth.Actor
+	pseudonym string
+	consentID int64
+	in        consent.WithdrawInput
+}
+
+// demoWithdrawal decides whether about one consent in 16 is withdrawn: some tiers, or the
+// whole consent.
+func demoWithdrawal(nurse auth.Actor, p participant.Participant, c consent.Consent, rng *rand.Rand, today time.Time) (withdrawal, bool) {
 	roll := rng.IntN(100)
 	if roll >= 6 {
-		return nil
+		return withdrawal{}, false
 	}
 	in := consent.WithdrawInput{Reason: "participant's request by letter", WithdrawnOn: today.AddDate(0, 0, -rng.IntN(30)).Format("2006-01-02")}
 	if roll >= 3 && len(c.Tiers) > 1 {
@@ -207,9 +217,5 @@ func demoWithdrawal(ctx context.Context, consents *consent.Service, nurse auth.A
 	if in.WithdrawnOn < c.SignedOn.Format("2006-01-02") {
 		in.WithdrawnOn = today.Format("2006-01-02")
 	}
-	if _, err := consents.Withdraw(ctx, nurse, p.Pseudonym, c.ID, in); err != nil {
-		return err
-	}
-	sum.Withdrawals++
-	return nil
+	return withdrawal{nurse: nurse, pseudonym: p.Pseudonym, consentID: c.ID, in: in}, true
 }

@@ -1,0 +1,202 @@
+package seed
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"biobank/internal/auth"
+	"biobank/internal/consent"
+	"biobank/internal/db"
+	"biobank/internal/participant"
+	"biobank/internal/sample"
+	"biobank/internal/sprec"
+	"biobank/internal/study"
+)
+
+// demoVisit is an opened visit whose tubes the demo registers.
+type demoVisit struct {
+	Pseudonym string
+	Study     string
+	Visit     string
+	VisitDate time.Time
+	Site      string
+}
+
+// demoSamples registers the tubes of every opened demo visit through the sample service —
+// collected by the site's nurse, received, processed and aliquoted by its technician —
+// with the clock set to when each step happened, then applies the pending withdrawals so
+// they put material on hold. About 8,000 samples.
+func demoSamples(ctx context.Context, d *db.DB, withdrawals []withdrawal, sum *Summary) error {
+	var visits []demoVisit
+	err := d.Gorm.WithContext(ctx).Raw(`SELECT p.pseudonym, st.code AS study, vd.code AS visit, v.visit_date, si.code AS site
+		FROM visits v JOIN participants p ON p.id = v.participant_id JOIN studies st ON st.id = v.study_id
+		JOIN visit_definitions vd ON vd.id = v.visit_definition_id JOIN sites si ON si.id = p.site_id
+		ORDER BY v.visit_date, v.id`).Scan(&visits).Error
+	if err != nil {
+		return err
+	}
+	staff := map[string]map[auth.Role]auth.Actor{}
+	users, err := auth.NewService(d).Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if staff[u.Site.Code] == nil {
+			staff[u.Site.Code] = map[auth.Role]auth.Actor{}
+		}
+		staff[u.Site.Code][u.Role] = u.Actor()
+	}
+	people := participant.NewService(d)
+	var clock time.Time
+	samples := sample.NewService(d, people)
+	samples.Now = func() time.Time { return clock }
+	studies := map[string]study.Study{}
+	rng := rand.New(rand.NewPCG(8000, 4))
+	for _, v := range visits {
+		st, ok := studies[v.Study]
+		if !ok {
+			if st, err = people.Studies.ByCode(ctx, v.Study); err != nil {
+				return err
+			}
+			studies[v.Study] = st
+		}
+		def, _ := st.Visit(v.Visit)
+		nurse, tech := staff[v.Site][auth.RoleNurse], staff[v.Site][auth.RoleTechnician]
+		collected := v.VisitDate.Add(8*time.Hour + time.Duration(rng.IntN(240))*time.Minute)
+		var tubes []sample.Tube
+		var reqs []study.SpecimenRequirement
+		for _, r := range def.Requirements {
+			if rng.IntN(100) < 4 {
+				continue // not drawn this time
+			}
+			tubes = append(tubes, sample.Tube{SpecimenType: r.SpecimenType, Container: r.Container, Volume: r.Volume, Unit: r.Unit})
+			reqs = append(reqs, r)
+		}
+		if len(tubes) == 0 {
+			continue
+		}
+		clock = collected.Add(time.Minute)
+		out, err := samples.Collect(ctx, nurse, sample.Collection{Participant: v.Pseudonym, Study: v.Study, Visit: v.Visit,
+			CollectedAt: collected.Format(time.RFC3339), Tubes: tubes})
+		if err != nil {
+			return fmt.Errorf("collect %s %s: %w", v.Pseudonym, v.Visit, err)
+		}
+		sum.Samples += len(out)
+		for i, tube := range out {
+			if err := demoProcess(ctx, samples, &clock, tech, tube, reqs[i], rng, sum); err != nil {
+				return fmt.Errorf("process %s: %w", tube.Accession, err)
+			}
+		}
+	}
+	consents := &consent.Service{DB: d, Participants: people, Now: people.Now, OnWithdraw: samples.HoldForWithdrawal}
+	clock = time.Now().UTC()
+	for _, w := range withdrawals {
+		res, err := consents.Withdraw(ctx, w.nurse, w.pseudonym, w.consentID, w.in)
+		if err != nil {
+			return err
+		}
+		sum.Withdrawals++
+		sum.Held += len(res.HeldSamples)
+	}
+	return nil
+}
+
+// demoProcess receives a tube about an hour after collection, records a plausible
+// processing (spun blood, frozen stool and urine), splits it by the visit's aliquot plan,
+// and now and then uses up or loses an aliquot.
+func demoProcess(ctx context.Context, samples *sample.Service, clock *time.Time, tech auth.Actor, tube sample.Sample,
+	r study.SpecimenRequirement, rng *rand.Rand, sum *Summary) error {
+	collected := tube.CollectedAt
+	*clock = collected.Add(time.Duration(30+rng.IntN(60)) * time.Minute)
+	if _, err := samples.Receive(ctx, tech, tube.Accession); err != nil {
+		return err
+	}
+	started := clock.Add(time.Duration(5+rng.IntN(40)) * time.Minute)
+	p := sample.Processing{StartedAt: &started, PreCentrifugationTemp: sprec.TempRoom,
+		StorageContainer: sprec.ContainerPolypropyleneTube, StorageTemperature: storageTemp(r.StorageTemperature)}
+	ended := started.Add(15 * time.Minute)
+	if r.SpecimenType == "urine" {
+		p.UrineKind = sprec.UrineSpot
+	}
+	switch r.SpecimenType {
+	case "stool", "urine", "csf":
+		p.Centrifugation = &sample.Spin{None: true}
+		if r.SpecimenType == "csf" {
+			g, m, brake := 400, 10, false
+			p.Centrifugation = &sample.Spin{Temp: sprec.TempCold, G: &g, Minutes: &m, Brake: &brake}
+			p.CentrifugationEndedAt = &ended
+			p.PostCentrifugationTemp = sprec.TempCold
+			p.SecondCentrifugation = &sample.Spin{None: true}
+		}
+	default:
+		g, m, brake := 2000, 10, true
+		if r.Container == "CPT" {
+			g, m = 1600, 15
+		}
+		p.Centrifugation = &sample.Spin{Temp: sprec.TempRoom, G: &g, Minutes: &m, Brake: &brake}
+		p.SecondCentrifugation = &sample.Spin{None: true}
+		p.CentrifugationEndedAt = &ended
+		p.PostCentrifugationTemp = sprec.TempRoom
+	}
+	frozen := ended.Add(time.Duration(10+rng.IntN(50)) * time.Minute)
+	p.FrozenAt = &frozen
+	*clock = frozen.Add(time.Minute)
+	if _, err := samples.RecordProcessing(ctx, tech, tube.Accession, p); err != nil {
+		return err
+	}
+	if r.Aliquots == 0 || r.AliquotVolume == nil {
+		return nil
+	}
+	kind := ""
+	if r.AliquotType != nil {
+		kind = *r.AliquotType
+	}
+	kids, err := samples.Aliquot(ctx, tech, tube.Accession, sample.Split{Count: r.Aliquots, Volume: *r.AliquotVolume, SpecimenType: kind})
+	if err != nil {
+		return err
+	}
+	sum.Samples += len(kids)
+	for _, k := range kids {
+		roll := rng.IntN(1000)
+		var act sample.Action
+		switch {
+		case roll < 30:
+			act = sample.ActConsume
+		case roll < 40:
+			act = sample.ActDestroy
+		case roll < 42:
+			act = sample.ActLose
+		default:
+			continue
+		}
+		*clock = clock.Add(24 * time.Hour * time.Duration(1+rng.IntN(60)))
+		if clock.After(time.Now()) {
+			*clock = time.Now().UTC()
+		}
+		reason := map[sample.Action]string{sample.ActConsume: "used for the ELISA batch", sample.ActDestroy: "tube cracked on thawing",
+			sample.ActLose: "not found at the inventory check"}[act]
+		if _, err := samples.End(ctx, tech, k.Accession, act, reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storageTemp maps a requirement's storage temperature to the SPREC storage condition.
+func storageTemp(t string) sprec.StorageTemperature {
+	switch t {
+	case "-80":
+		v, _ := sprec.ParseStorageTemperature("-80")
+		return v
+	case "-20":
+		v, _ := sprec.ParseStorageTemperature("-20")
+		return v
+	case "ln2":
+		v, _ := sprec.ParseStorageTemperature("ln2")
+		return v
+	}
+	v, _ := sprec.ParseStorageTemperature("rt_or_2-10")
+	return v
+}
