@@ -160,8 +160,6 @@ type Sample struct {
 	SPRECVersion    string                  `json:"sprec_version" gorm:"column:sprec_version"`
 	CreatedAt       time.Time               `json:"created_at"`
 	UpdatedAt       time.Time               `json:"-"`
-	// primary is the collection tube's container, for an aliquot's SPREC code.
-	primary string `gorm:"-"`
 }
 
 // HoldText says why a sample is held.
