@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -427,11 +428,11 @@ func TestTechnician_AliquotRefusedKeepsForm(t *testing.T) {
 		t.Errorf("a success message shows after the refused aliquoting%s", pageState(ctx))
 	}
 	var got struct {
-		Children []string `json:"children"`
-		Volume   string   `json:"volume"`
+		Children []string    `json:"children"`
+		Volume   json.Number `json:"volume"`
 	}
 	a.apiWant(t, techToken, "GET", "/api/v1/samples/"+blood, nil, http.StatusOK, &got)
-	if len(got.Children) != 0 || got.Volume != "8.5" {
+	if len(got.Children) != 0 || got.Volume.String() != "8.5" {
 		t.Errorf("GET %s after the refused aliquoting: children %q, volume %q; want none and 8.5", blood, got.Children, got.Volume)
 	}
 }

@@ -157,7 +157,9 @@ func (s *Server) renderReceive(c echo.Context, status int, v templates.ReceiveVi
 		return err
 	}
 	p := s.page(c, "Receive tubes")
-	p.Nav, p.Bench = "samples", true
+	// Not p.Bench: that would autofocus the header scan box, which comes first in the
+	// page and so would take the focus from the receive field the next tube must reach.
+	p.Nav = "samples"
 	return s.render(c, status, templates.ReceivePage(p, v))
 }
 
