@@ -2359,7 +2359,7 @@ func ConsentActionsPage(p Page, rows []sample.Row) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 185, "<h1>Consent actions</h1><p class=\"muted\">Samples put on hold because a participant withdrew consent. Decide on each from its page: destroy it, or keep it where the consent still in force grants storage.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 185, "<h1>Consent actions</h1><p class=\"muted\" data-testid=\"consent-actions\">Samples put on hold because a participant withdrew consent. Decide on each from its page: destroy it, or keep it where the consent still in force grants storage.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/sample"
 )
@@ -94,6 +95,9 @@ func (s *Server) apiCollect(c echo.Context) error {
 	out, err := s.samples.Collect(c.Request().Context(), actor(c), sample.Collection{Participant: in.Participant, Study: in.Study,
 		Visit: in.Visit, CollectedAt: in.CollectedAt, Tubes: tubes})
 	if err != nil {
+		if len(in.Tubes) == 0 {
+			singleTubeField(err)
+		}
 		return err
 	}
 	if len(in.Tubes) == 0 {
@@ -108,6 +112,17 @@ func (s *Server) apiCollect(c echo.Context) error {
 		list = append(list, toAPISample(got))
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"samples": list})
+}
+
+// singleTubeField names a refused field of the single-tube body as that body does: the
+// service numbers its tubes ("tubes[0].volume"), the contract's body has "volume".
+func singleTubeField(err error) {
+	if ve, ok := apperr.AsValidation(err); ok {
+		ve.Field = strings.TrimPrefix(ve.Field, "tubes[0].")
+	}
+	if ce, ok := apperr.AsConflict(err); ok {
+		ce.Field = strings.TrimPrefix(ce.Field, "tubes[0].")
+	}
 }
 
 func (s *Server) apiSample(c echo.Context) error {

@@ -29,6 +29,7 @@ import (
 	"biobank/internal/db"
 	"biobank/internal/db/dbtest"
 	"biobank/internal/participant"
+	"biobank/internal/sample"
 	"biobank/internal/study"
 	"biobank/web"
 )
@@ -58,6 +59,13 @@ var pageMarkers = map[string]string{
 	"EnrolPage":            "enrol-form",
 	"ParticipantPage":      "participant-pseudonym",
 	"ParticipantsPage":     "consent-filter",
+	"SamplesPage":          "sample-filter",
+	"SamplePage":           "sample-identity",
+	"ReceivePage":          "receive-form",
+	"ProcessingPage":       "processing-form",
+	"AliquotPage":          "aliquot-form",
+	"CollectPage":          "collect-form",
+	"ConsentActionsPage":   "consent-actions",
 }
 
 var rendered sync.Map // page component name -> true
@@ -205,7 +213,8 @@ func (a *app) state(tb testing.TB) map[string]string {
 // (sessions aside, which every request may touch).
 var fingerprinted = []string{"sites", "users", "api_tokens", "audit_events",
 	"studies", "visit_definitions", "specimen_requirements", "consent_documents",
-	"participants", "enrolments", "consents", "consent_withdrawals", "visits"}
+	"participants", "enrolments", "consents", "consent_withdrawals", "visits",
+	"samples", "consent_decisions"}
 
 // assertUnchanged fails the test when the database differs from before.
 func (a *app) assertUnchanged(tb testing.TB, before map[string]string) {
@@ -701,4 +710,142 @@ func (a *app) usedToken(tb testing.TB, username string) string {
 	token := a.mustToken(tb, username)
 	a.api(tb, "GET", "/api/v1/me", token, nil).wantStatus(tb, http.StatusOK)
 	return token
+}
+
+// seedLab seeds the staff of LUX (seedStaff), the site KIEL with "nurse-kiel" and
+// "technician-kiel", and the study IBD as the administrator sets it up for the sample
+// tests: visit BASELINE (day 0, window +7 days) expecting whole blood in a PED tube, 9 mL,
+// to be split into 6 × 0.5 mL plasma aliquots, and serum in an SST, 7.5 mL; consent
+// version 1.0 offering every tier.
+func (a *app) seedLab(tb testing.TB) staff {
+	tb.Helper()
+	s := a.seedStaff(tb)
+	a.mustSite(tb, "KIEL")
+	a.mustUser(tb, "nurse-kiel", auth.RoleNurse, "KIEL")
+	a.mustUser(tb, "technician-kiel", auth.RoleTechnician, "KIEL")
+	ctx := context.Background()
+	admin := a.actorOf(tb, "admin")
+	studies, _, _ := a.services()
+	half := decimal.RequireFromString("0.5")
+	if _, err := studies.Create(ctx, admin, study.Input{Code: "IBD", Name: "Inflammatory bowel disease"}); err != nil {
+		tb.Fatalf("seed IBD: %v", err)
+	}
+	if _, err := studies.AddVisit(ctx, admin, "IBD", study.VisitInput{Code: "BASELINE", Name: "Baseline", WindowAfter: 7,
+		Requirements: []study.RequirementInput{
+			{SpecimenType: "whole_blood", Container: "PED", Volume: decimal.RequireFromString("9"), Unit: "mL",
+				Aliquots: 6, AliquotVolume: &half, AliquotType: "plasma"},
+			{SpecimenType: "serum", Container: "SST", Volume: decimal.RequireFromString("7.5"), Unit: "mL"},
+		}}); err != nil {
+		tb.Fatalf("seed IBD BASELINE: %v", err)
+	}
+	if _, err := studies.AddDocument(ctx, admin, "IBD", study.DocumentInput{Version: "1.0",
+		Tiers: []string{"storage", "genetic", "sharing", "recontact"}}); err != nil {
+		tb.Fatalf("seed IBD 1.0: %v", err)
+	}
+	return s
+}
+
+// mustReadyParticipant enrols a new participant in IBD as nurse (at the nurse's site),
+// records a consent to version 1.0 granting tiers (none given: every tier; "-": no consent
+// at all) and opens the BASELINE visit today. It returns the pseudonym and the consent's id
+// (0 without consent).
+func (a *app) mustReadyParticipant(tb testing.TB, nurse string, tiers ...string) (string, int64) {
+	tb.Helper()
+	pseudonym := a.mustEnrol(tb, nurse, "IBD", "", 0)
+	var id int64
+	switch {
+	case len(tiers) == 1 && tiers[0] == "-":
+	case len(tiers) == 0:
+		id = a.mustConsent(tb, nurse, pseudonym, "IBD", "1.0", "storage", "genetic", "sharing", "recontact")
+	default:
+		id = a.mustConsent(tb, nurse, pseudonym, "IBD", "1.0", tiers...)
+	}
+	_, ps, _ := a.services()
+	if _, err := ps.OpenVisit(context.Background(), a.actorOf(tb, nurse), pseudonym,
+		participant.OpenVisitInput{Study: "IBD", Visit: "BASELINE"}); err != nil {
+		tb.Fatalf("open the BASELINE visit of %s: %v", pseudonym, err)
+	}
+	return pseudonym, id
+}
+
+// sampleService is the sample service on the app's database, configured as the server's.
+func (a *app) sampleService() *sample.Service {
+	_, ps, _ := a.services()
+	return sample.NewService(a.db, ps)
+}
+
+// collectedAt is when the helpers' tubes were drawn: two hours ago, to the minute, so that
+// times typed into a datetime-local field keep their distance from it exactly.
+func collectedAt() time.Time { return time.Now().UTC().Truncate(time.Minute).Add(-2 * time.Hour) }
+
+// bloodTube and serumTube are the two tubes the IBD BASELINE visit of seedLab plans.
+var (
+	bloodTube = sample.Tube{SpecimenType: "whole_blood", Container: "PED", Volume: decimal.RequireFromString("9"), Unit: "mL"}
+	serumTube = sample.Tube{SpecimenType: "serum", Container: "SST", Volume: decimal.RequireFromString("7.5"), Unit: "mL"}
+)
+
+// mustCollect registers tubes drawn at pseudonym's IBD BASELINE visit (collectedAt) as
+// username and returns their accession IDs in order.
+func (a *app) mustCollect(tb testing.TB, username, pseudonym string, tubes ...sample.Tube) []string {
+	tb.Helper()
+	out, err := a.sampleService().Collect(context.Background(), a.actorOf(tb, username), sample.Collection{
+		Participant: pseudonym, Study: "IBD", Visit: "BASELINE", CollectedAt: collectedAt().Format(time.RFC3339), Tubes: tubes})
+	if err != nil {
+		tb.Fatalf("collect from %s: %v", pseudonym, err)
+	}
+	ids := make([]string, len(out))
+	for i, smp := range out {
+		ids[i] = smp.Accession
+	}
+	return ids
+}
+
+// mustReceive receives a tube in the lab as username.
+func (a *app) mustReceive(tb testing.TB, username, code string) {
+	tb.Helper()
+	if _, err := a.sampleService().Receive(context.Background(), a.actorOf(tb, username), code); err != nil {
+		tb.Fatalf("receive %s: %v", code, err)
+	}
+}
+
+// mustAliquot splits code into count aliquots of volume mL of specimenType as username.
+func (a *app) mustAliquot(tb testing.TB, username, code string, count int, volume, specimenType string) []string {
+	tb.Helper()
+	kids, err := a.sampleService().Aliquot(context.Background(), a.actorOf(tb, username), code,
+		sample.Split{Count: count, Volume: decimal.RequireFromString(volume), SpecimenType: specimenType})
+	if err != nil {
+		tb.Fatalf("aliquot %s: %v", code, err)
+	}
+	ids := make([]string, len(kids))
+	for i, k := range kids {
+		ids[i] = k.Accession
+	}
+	return ids
+}
+
+// mustSample reads a sample back as the administrator sees it.
+func (a *app) mustSample(tb testing.TB, code string) sample.Sample {
+	tb.Helper()
+	smp, err := a.sampleService().Get(context.Background(), a.actorOf(tb, "admin"), code)
+	if err != nil {
+		tb.Fatalf("sample %s: %v", code, err)
+	}
+	return smp
+}
+
+// misreadAccession returns an accession ID with its last check symbol replaced: a misread
+// the check symbols catch, which can be corrected back to accession.
+func misreadAccession(tb testing.TB, accession string) string {
+	tb.Helper()
+	b := []byte(accession)
+	last := len(b) - 1
+	if b[last] == 'Q' {
+		b[last] = 'R'
+	} else {
+		b[last] = 'Q'
+	}
+	if checkcode.Valid(string(b)) {
+		tb.Fatalf("%s is still valid", b)
+	}
+	return string(b)
 }

@@ -19,6 +19,7 @@ import (
 	"biobank/internal/db"
 	"biobank/internal/participant"
 	"biobank/internal/sample"
+	"biobank/internal/storage"
 	"biobank/internal/study"
 )
 
@@ -45,6 +46,7 @@ type Server struct {
 	participants *participant.Service
 	consents     *consent.Service
 	samples      *sample.Service
+	storage      *storage.Service
 	sessions     *scs.SessionManager
 	echo         *echo.Echo
 	access       map[string]access
@@ -73,6 +75,8 @@ func New(cfg Config, d *db.DB) *Server {
 	}
 	// A withdrawal puts the participant's samples on hold in the withdrawal's transaction.
 	s.consents.OnWithdraw = s.samples.HoldForWithdrawal
+	// Storage frees a sample's position when its life ends.
+	s.storage = storage.NewService(d, s.samples)
 	s.sessions = newSessionManager(cfg, d)
 	s.echo = echo.New()
 	s.echo.HideBanner = true

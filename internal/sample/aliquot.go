@@ -56,6 +56,13 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 			return err
 		}
 		if _, err := Next(parent, ActAliquot); err != nil {
+			// A parent emptied by aliquoting is consumed; to a split that lost the race for
+			// its last millilitres (or a second look at an empty tube) the answer is that
+			// nothing is left, as for any other split that asks for more than remains.
+			if parent.Status == Consumed && parent.Volume.IsZero() {
+				return apperr.Conflict("insufficient_volume", "volume", fmt.Sprintf("%s has 0 %s left: it was used up by earlier aliquots.",
+					parent.Accession, parent.Unit))
+			}
 			return err
 		}
 		childType := strings.TrimSpace(in.SpecimenType)
@@ -102,9 +109,13 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 		}
 		before := parent.record()
 		parent.Volume = remaining[0]
+		var freed any
 		if parent.Volume.IsZero() {
 			parent.Status = Consumed
 			if err := tx.Model(&Sample{}).Where("id = ?", parent.ID).Update("status", Consumed).Error; err != nil {
+				return err
+			}
+			if freed, err = s.leave(tx, parent); err != nil {
 				return err
 			}
 		}
@@ -135,7 +146,7 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 			accessions[i] = c.Accession
 		}
 		e := actor.Entry("sample.aliquot", "sample", parent.Accession)
-		e.Before, e.After = before, map[string]any{"sample": parent.record(), "taken": take.String(), "children": accessions,
+		e.Before, e.After = before, map[string]any{"sample": parent.record(), "taken": take.String(), "children": accessions, "freed_position": freed,
 			"child_type": childType, "child_volume": each.String(), "child_unit": unit}
 		if _, err := audit.Append(tx, e); err != nil {
 			return err

@@ -43,8 +43,12 @@ func (s *Service) End(ctx context.Context, actor auth.Actor, code string, action
 		if err := tx.Model(&Sample{}).Where("id = ?", smp.ID).Updates(map[string]any{"status": next, "updated_at": s.Now()}).Error; err != nil {
 			return err
 		}
+		freed, err := s.leave(tx, smp)
+		if err != nil {
+			return err
+		}
 		e := actor.Entry("sample."+map[Action]string{ActConsume: "consume", ActDestroy: "destroy", ActLose: "lose"}[action], "sample", smp.Accession)
-		e.Reason, e.Before, e.After = reason, before, smp.record()
+		e.Reason, e.Before, e.After = reason, before, map[string]any{"sample": smp.record(), "freed_position": freed}
 		_, err = audit.Append(tx, e)
 		return err
 	})

@@ -174,12 +174,18 @@ func (s *Service) Decide(ctx context.Context, actor auth.Actor, code string, d D
 			"hold": smp.Hold, "hold_kind": smp.HoldKind, "hold_reason": smp.HoldReason, "updated_at": s.Now()}).Error; err != nil {
 			return err
 		}
+		var freed any
+		if smp.Status == Destroyed {
+			if freed, err = s.leave(tx, smp); err != nil {
+				return err
+			}
+		}
 		if err := tx.Exec("INSERT INTO consent_decisions (sample_id, decision, reason, decided_by) VALUES (?, ?, ?, ?)",
 			smp.ID, string(d), reason, actor.ID()).Error; err != nil {
 			return err
 		}
 		e := actor.Entry("sample.consent_decision", "sample", smp.Accession)
-		e.Reason, e.Before, e.After = reason, before, map[string]any{"decision": d, "sample": smp.record()}
+		e.Reason, e.Before, e.After = reason, before, map[string]any{"decision": d, "sample": smp.record(), "freed_position": freed}
 		_, err = audit.Append(tx, e)
 		return err
 	})

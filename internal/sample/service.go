@@ -24,6 +24,18 @@ type Service struct {
 	// LateReceipt is how long after collection a receipt earns a warning.
 	LateReceipt time.Duration
 	Now         func() time.Time
+	// OnLeave runs inside the transaction in which a sample's life ends (consumed,
+	// destroyed, lost), so that storage frees its position atomically. It returns the
+	// position given up (nil when it had none), which the audit event records.
+	OnLeave func(tx *gorm.DB, smp Sample) (any, error)
+}
+
+// leave frees whatever the sample occupied, through OnLeave.
+func (s *Service) leave(tx *gorm.DB, smp Sample) (any, error) {
+	if s.OnLeave == nil {
+		return nil, nil
+	}
+	return s.OnLeave(tx, smp)
 }
 
 // NewService returns a Service on d with the default prefix and the real clock.
@@ -75,6 +87,12 @@ func (s *Service) lock(tx *gorm.DB, actor auth.Actor, raw string) (Sample, error
 		return Sample{}, err
 	}
 	return smp, nil
+}
+
+// Lock resolves a code and row-locks the sample in the caller's transaction (for the
+// storage and shipment areas), refusing another site's sample to site-bound staff.
+func (s *Service) Lock(tx *gorm.DB, actor auth.Actor, code string) (Sample, error) {
+	return s.lock(tx, actor, code)
 }
 
 // Get returns a sample with its participant, study, visit, site, parent and children.

@@ -1,0 +1,181 @@
+package sample_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"biobank/internal/sample"
+	"biobank/internal/sprec"
+)
+
+// workedSerum is the processing of STANDARDS.md's worked serum example for a tube collected
+// at collected: clotted 1 h at room temperature, 10 min at 2000 g at room temperature with
+// brake, frozen 30 min later at room temperature, 0.5 mL polypropylene tube at −80 °C.
+func workedSerum(collected time.Time) sample.Processing {
+	started := collected.Add(time.Hour)
+	ended := started.Add(10 * time.Minute)
+	frozen := ended.Add(30 * time.Minute)
+	g, m, brake := 2000, 10, true
+	return sample.Processing{StartedAt: &started, PreCentrifugationTemp: sprec.TempRoom,
+		Centrifugation:       &sample.Spin{Temp: sprec.TempRoom, G: &g, Minutes: &m, Brake: &brake},
+		SecondCentrifugation: &sample.Spin{None: true}, CentrifugationEndedAt: &ended, FrozenAt: &frozen,
+		PostCentrifugationTemp: sprec.TempRoom, StorageContainer: sprec.ContainerPolypropyleneTube,
+		StorageTemperature: sprec.StoreMinus80}
+}
+
+func TestRecordProcessing_WorkedSerumExample(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	smp := w.mustReceived(t, "serum", "SST", "5")
+	got, err := w.samples.RecordProcessing(ctx, w.tech, smp.Accession, workedSerum(smp.CollectedAt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := w.mustGet(t, smp.Accession)
+	for _, s := range []sample.Sample{got, stored} {
+		if s.SPREC != "SER-SST-A-B-N-B-A" || s.SPRECVersion != "2.0" {
+			t.Errorf("SPREC %q version %q, want SER-SST-A-B-N-B-A version 2.0", s.SPREC, s.SPRECVersion)
+		}
+	}
+	if stored.Status != sample.Received {
+		t.Errorf("processing changed the status to %s", stored.Status)
+	}
+	if n := w.auditCount(t, "sample.process", smp.Accession); n != 1 {
+		t.Errorf("%d sample.process events", n)
+	}
+}
+
+func TestRecordProcessing_MissingFactsGiveX(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	smp := w.mustReceived(t, "serum", "SST", "5")
+	if smp.SPREC != "SER-SST-X-X-X-X-X" || smp.SPRECVersion != "2.0" {
+		t.Errorf("at collection: SPREC %q version %q, want SER-SST-X-X-X-X-X", smp.SPREC, smp.SPRECVersion)
+	}
+	full := workedSerum(smp.CollectedAt)
+	cases := []struct {
+		name   string
+		forget func(*sample.Processing)
+		want   string
+	}{
+		{"nothing recorded", func(p *sample.Processing) { *p = sample.Processing{} }, "SER-SST-X-X-X-X-X"},
+		{"start time", func(p *sample.Processing) { p.StartedAt = nil }, "SER-SST-X-B-N-B-A"},
+		{"pre-centrifugation temperature", func(p *sample.Processing) { p.PreCentrifugationTemp = sprec.TempUnknown }, "SER-SST-X-B-N-B-A"},
+		{"spin speed", func(p *sample.Processing) { p.Centrifugation.G = nil }, "SER-SST-A-X-N-B-A"},
+		{"second spin", func(p *sample.Processing) { p.SecondCentrifugation = nil }, "SER-SST-A-B-X-B-A"},
+		{"freezing time", func(p *sample.Processing) { p.FrozenAt = nil }, "SER-SST-A-B-N-X-A"},
+		{"storage temperature", func(p *sample.Processing) { p.StorageTemperature = sprec.StoreUnknown }, "SER-SST-A-B-N-B-X"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := full
+			spin := *full.Centrifugation
+			p.Centrifugation = &spin
+			c.forget(&p)
+			got, err := w.samples.RecordProcessing(ctx, w.tech, smp.Accession, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.SPREC != c.want {
+				t.Errorf("SPREC %q, want %q", got.SPREC, c.want)
+			}
+		})
+	}
+}
+
+func TestRecordProcessing_TimesOutOfOrderRefused(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	smp := w.mustReceived(t, "serum", "SST", "5")
+	at := func(d time.Duration) *time.Time { x := smp.CollectedAt.Add(d); return &x }
+	cases := []struct {
+		name  string
+		edit  func(*sample.Processing)
+		field string
+	}{
+		{"frozen before collected", func(p *sample.Processing) { p.FrozenAt = at(-time.Minute) }, "frozen_at"},
+		{"processing before collection", func(p *sample.Processing) { p.StartedAt = at(-10 * time.Minute) }, "started_at"},
+		{"frozen before the spin ended", func(p *sample.Processing) { p.FrozenAt = at(65 * time.Minute) }, "frozen_at"},
+		{"spin ended before processing started", func(p *sample.Processing) { p.CentrifugationEndedAt = at(50 * time.Minute) }, "centrifugation_ended_at"},
+		{"frozen in the future", func(p *sample.Processing) { p.FrozenAt = at(48 * time.Hour) }, "frozen_at"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := workedSerum(smp.CollectedAt)
+			c.edit(&p)
+			before := w.tally(t)
+			_, err := w.samples.RecordProcessing(ctx, w.tech, smp.Accession, p)
+			wantValidation(t, err, c.field)
+			w.unchanged(t, before)
+			if got := w.mustGet(t, smp.Accession); got.SPREC != "SER-SST-X-X-X-X-X" || string(got.Processing) != "{}" {
+				t.Errorf("refused processing stored %s %s", got.SPREC, got.Processing)
+			}
+		})
+	}
+}
+
+func TestRecordProcessing_RefusedBeforeReceiptAndToOtherSites(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	smp := w.mustCollectTubes(t, w.collection(tube("serum", "SST", "5")))[0]
+	before := w.tally(t)
+	_, err := w.samples.RecordProcessing(ctx, w.tech, smp.Accession, workedSerum(smp.CollectedAt))
+	if c := wantConflict(t, err, "wrong_status"); !strings.Contains(c.Message, "collected") || !strings.Contains(c.Message, "receive") {
+		t.Errorf("message %q should say it is collected and must be received", c.Message)
+	}
+	if _, err := w.samples.Receive(ctx, w.tech, smp.Accession); err != nil {
+		t.Fatal(err)
+	}
+	before = w.tally(t)
+	_, err = w.samples.RecordProcessing(ctx, w.tech2, smp.Accession, workedSerum(smp.CollectedAt))
+	wantForbidden(t, err)
+	w.unchanged(t, before)
+}
+
+func TestAliquot_InheritsProcessingAndPrimaryContainer(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	blood := w.mustReceived(t, "whole_blood", "PED", "9")
+	// A plasma aliquot before processing is recorded knows only its type and primary tube.
+	early := w.mustAliquot(t, blood.Accession, sample.Split{Count: 1, Volume: dec("0.5"), SpecimenType: "plasma"})
+	if early[0].SPREC != "PL1-PED-X-X-X-X-X" {
+		t.Errorf("aliquot before processing: SPREC %q", early[0].SPREC)
+	}
+	p := workedSerum(blood.CollectedAt)
+	if _, err := w.samples.RecordProcessing(ctx, w.tech, blood.Accession, p); err != nil {
+		t.Fatal(err)
+	}
+	kids := w.mustAliquot(t, blood.Accession, sample.Split{Count: 3, Volume: dec("0.5"), SpecimenType: "plasma"})
+	for _, k := range kids {
+		if k.SPREC != "PL1-PED-A-B-N-B-A" || k.SPRECVersion != "2.0" || k.Container != "CRY" {
+			t.Errorf("aliquot %s: SPREC %q version %q container %s", k.Accession, k.SPREC, k.SPRECVersion, k.Container)
+		}
+		if got := w.mustGet(t, k.Accession); got.SPREC != k.SPREC {
+			t.Errorf("stored SPREC %q", got.SPREC)
+		}
+	}
+	// A grandchild, and reprocessing an aliquot, still name the primary tube, not the cryovial.
+	grand := w.mustAliquot(t, kids[0].Accession, sample.Split{Count: 2, Volume: dec("0.2")})
+	if grand[0].SPREC != "PL1-PED-A-B-N-B-A" || grand[0].SpecimenType != "plasma" {
+		t.Errorf("grandchild %s SPREC %q", grand[0].SpecimenType, grand[0].SPREC)
+	}
+	p.StorageTemperature = sprec.StoreMinus20
+	again, err := w.samples.RecordProcessing(ctx, w.tech, kids[1].Accession, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.SPREC != "PL1-PED-A-B-N-B-B" {
+		t.Errorf("reprocessed aliquot SPREC %q, want PL1-PED-A-B-N-B-B", again.SPREC)
+	}
+	// Serum aliquots of the worked example keep SST.
+	serum := w.mustReceived(t, "serum", "SST", "5")
+	if _, err := w.samples.RecordProcessing(ctx, w.tech, serum.Accession, workedSerum(serum.CollectedAt)); err != nil {
+		t.Fatal(err)
+	}
+	sk := w.mustAliquot(t, serum.Accession, sample.Split{Count: 2, Volume: dec("500"), Unit: "µL"})
+	if sk[0].SPREC != "SER-SST-A-B-N-B-A" || !sk[0].Volume.Equal(dec("0.5")) || sk[0].Unit != "mL" {
+		t.Errorf("serum aliquot %s %s SPREC %q", sk[0].Volume, sk[0].Unit, sk[0].SPREC)
+	}
+}

@@ -1,0 +1,334 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+)
+
+// RackFile is a rack scanner's reading of one box: every well with the tube in it.
+type RackFile struct {
+	Rack  string
+	Wells []Well
+}
+
+// Well is one line of a rack scanner file. Tube is empty for an empty or unreadable well.
+type Well struct {
+	Line     int
+	Position Position
+	Tube     string
+	// NoRead says the scanner could not read the well (NO READ, NOSCAN).
+	NoRead bool
+}
+
+// LineError names a line of a rack scanner file and what is wrong with it.
+type LineError struct {
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// FileError is a rack scanner file that cannot be used, with every offending line.
+type FileError struct {
+	Problems []LineError
+}
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	b.WriteString("The rack scanner file cannot be used:")
+	for i, p := range e.Problems {
+		if i == 10 {
+			fmt.Fprintf(&b, " … and %d more.", len(e.Problems)-10)
+			break
+		}
+		if p.Line > 0 {
+			fmt.Fprintf(&b, " line %d: %s", p.Line, p.Message)
+		} else {
+			b.WriteString(" " + p.Message)
+		}
+	}
+	return b.String()
+}
+
+// MaxRackFile bounds the size of an uploaded rack scanner file.
+const MaxRackFile = 256 << 10
+
+// ParseRackFile reads a rack scanner CSV: rack barcode, position, tube barcode — with or
+// without a header line, comma, semicolon or tab separated. "NO READ", "NOSCAN" and empty
+// tube fields are empty or unreadable wells; A1 and A01 are both accepted. A file with
+// more than one rack barcode, a position twice, a tube twice, or lines that are not
+// rack,position,tube is refused with every offending line named.
+func ParseRackFile(data []byte) (RackFile, error) {
+	if len(data) > MaxRackFile {
+		return RackFile{}, &FileError{Problems: []LineError{{Message: "the file is larger than 256 KiB; a rack scanner file is a few KiB"}}}
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
+		return RackFile{}, &FileError{Problems: []LineError{{Message: "this is not a text (CSV) file"}}}
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = sniffComma(data)
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	r.ReuseRecord = false
+	var f RackFile
+	var problems []LineError
+	seenPos := map[Position]int{}
+	seenTube := map[string]int{}
+	racks := map[string]int{}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			problems = append(problems, LineError{line, "not a CSV line"})
+			continue
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if len(rec) != 3 {
+			problems = append(problems, LineError{line, fmt.Sprintf("%d fields; expected rack barcode, position, tube barcode", len(rec))})
+			continue
+		}
+		rack, posText, tube := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1]), strings.TrimSpace(rec[2])
+		pos, perr := ParsePosition("position", posText)
+		if perr != nil {
+			if len(f.Wells) == 0 && len(problems) == 0 && line == 1 {
+				continue // a header line
+			}
+			problems = append(problems, LineError{line, fmt.Sprintf("%q is not a position", posText)})
+			continue
+		}
+		if rack == "" {
+			problems = append(problems, LineError{line, "no rack barcode"})
+			continue
+		}
+		if _, ok := racks[rack]; !ok {
+			racks[rack] = line
+		}
+		w := Well{Line: line, Position: pos}
+		switch strings.ToUpper(strings.ReplaceAll(tube, " ", "")) {
+		case "", "NOREAD", "NOSCAN", "NOTUBE", "EMPTY":
+			w.NoRead = tube != "" && !strings.EqualFold(tube, "empty") && !strings.EqualFold(strings.ReplaceAll(tube, " ", ""), "notube")
+		default:
+			w.Tube = tube
+			if first, dup := seenTube[tube]; dup {
+				problems = append(problems, LineError{line, fmt.Sprintf("tube %s is also on line %d", tube, first)})
+			} else {
+				seenTube[tube] = line
+			}
+		}
+		if first, dup := seenPos[pos]; dup {
+			problems = append(problems, LineError{line, fmt.Sprintf("position %s is also on line %d", pos, first)})
+		} else {
+			seenPos[pos] = line
+		}
+		f.Wells = append(f.Wells, w)
+		f.Rack = rack
+	}
+	if len(racks) > 1 {
+		for rack, line := range racks {
+			problems = append(problems, LineError{line, fmt.Sprintf("rack barcode %s: a file must hold one rack", rack)})
+		}
+	}
+	if len(f.Wells) == 0 && len(problems) == 0 {
+		problems = append(problems, LineError{Message: "the file holds no wells"})
+	}
+	if len(problems) > 0 {
+		sortProblems(problems)
+		return RackFile{}, &FileError{Problems: problems}
+	}
+	return f, nil
+}
+
+func sniffComma(data []byte) rune {
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	switch {
+	case bytes.Count(first, []byte(";")) >= 2:
+		return ';'
+	case bytes.Count(first, []byte("\t")) >= 2:
+		return '\t'
+	}
+	return ','
+}
+
+func sortProblems(p []LineError) {
+	for i := 1; i < len(p); i++ {
+		for j := i; j > 0 && p[j].Line < p[j-1].Line; j-- {
+			p[j], p[j-1] = p[j-1], p[j]
+		}
+	}
+}
+
+// WellCheck is what importing one well would do.
+type WellCheck struct {
+	Line     int    `json:"line"`
+	Position string `json:"position"`
+	Tube     string `json:"tube"`
+	// Outcome is matched (placed here), moved (from elsewhere), already (in place), empty,
+	// no_read, unknown (no such tube), or conflict (the position holds another sample, or
+	// the tube cannot be stored).
+	Outcome   string `json:"outcome"`
+	Accession string `json:"accession,omitempty"`
+	Message   string `json:"message,omitempty"`
+}
+
+// Preview is the checked import of a rack file into its box.
+type Preview struct {
+	Box   Box         `json:"-"`
+	Wells []WellCheck `json:"wells"`
+	Clean bool        `json:"clean"`
+}
+
+// PreviewRack checks what importing the file would do, changing nothing. The rack barcode
+// must be a box of the actor's site whose grid holds every position.
+func (s *Service) PreviewRack(ctx context.Context, actor auth.Actor, f RackFile) (Preview, error) {
+	if err := actor.Require(labRoles...); err != nil {
+		return Preview{}, err
+	}
+	return s.preview(s.DB.Gorm.WithContext(ctx), actor, f)
+}
+
+func (s *Service) preview(q *gorm.DB, actor auth.Actor, f RackFile) (Preview, error) {
+	b, err := findBox(q, actor, f.Rack)
+	if err != nil {
+		if _, missing := apperr.AsNotFound(err); missing {
+			return Preview{}, apperr.Invalid("file", fmt.Sprintf("No box has the rack barcode %s: create the box first.", f.Rack))
+		}
+		return Preview{}, err
+	}
+	p := Preview{Box: b, Clean: true}
+	var occupants []struct {
+		Row, Col  int
+		Accession string
+		Tube      *string
+	}
+	if err := q.Raw(`SELECT p.row, p.col, s.accession, s.tube_barcode AS tube FROM sample_positions p JOIN samples s ON s.id = p.sample_id
+		WHERE p.box_id = ?`, b.ID).Scan(&occupants).Error; err != nil {
+		return Preview{}, err
+	}
+	held := map[Position]string{}
+	for _, o := range occupants {
+		held[Position{o.Row, o.Col}] = o.Accession
+	}
+	for _, w := range f.Wells {
+		c := WellCheck{Line: w.Line, Position: w.Position.String(), Tube: w.Tube}
+		switch {
+		case !b.Contains(w.Position):
+			c.Outcome, c.Message = "conflict", fmt.Sprintf("box %s (%d×%d) has no position %s: a different box size?", b.Barcode, b.Rows, b.Cols, w.Position)
+		case w.Tube == "" && w.NoRead:
+			c.Outcome, c.Message = "no_read", "the scanner could not read this well: check it by eye"
+		case w.Tube == "":
+			c.Outcome = "empty"
+			if acc := held[w.Position]; acc != "" {
+				c.Outcome, c.Message = "conflict", fmt.Sprintf("the LIMS has %s here but the scanner saw an empty well", acc)
+			}
+		default:
+			s.checkTube(q, actor, b, w, held, &c)
+		}
+		if c.Outcome == "conflict" || c.Outcome == "unknown" || c.Outcome == "no_read" {
+			p.Clean = false
+		}
+		p.Wells = append(p.Wells, c)
+	}
+	return p, nil
+}
+
+func (s *Service) checkTube(q *gorm.DB, actor auth.Actor, b Box, w Well, held map[Position]string, c *WellCheck) {
+	var rows []struct {
+		ID        int64
+		Accession string
+		Status    string
+		SiteID    int64
+		BoxID     *int64
+		Row, Col  *int
+	}
+	err := q.Raw(`SELECT s.id, s.accession, s.status, s.site_id, p.box_id, p.row, p.col FROM samples s
+		LEFT JOIN sample_positions p ON p.sample_id = s.id
+		WHERE (s.tube_barcode = ? OR s.accession = ?) AND s.status NOT IN ('consumed', 'destroyed', 'lost') LIMIT 1`,
+		w.Tube, strings.ToUpper(w.Tube)).Scan(&rows).Error
+	switch {
+	case err != nil:
+		c.Outcome, c.Message = "conflict", "the tube could not be looked up"
+		return
+	case len(rows) == 0:
+		c.Outcome, c.Message = "unknown", "no live sample has this tube barcode"
+		return
+	}
+	r := rows[0]
+	c.Accession = r.Accession
+	if acc := held[w.Position]; acc != "" && acc != r.Accession {
+		c.Outcome, c.Message = "conflict", fmt.Sprintf("the LIMS has %s at %s", acc, w.Position)
+		return
+	}
+	switch {
+	case r.SiteID != b.Freezer.SiteID:
+		c.Outcome, c.Message = "conflict", "the tube is in the custody of another site"
+	case r.Status != "received" && r.Status != "stored":
+		c.Outcome, c.Message = "conflict", fmt.Sprintf("the sample is %s and cannot be stored", strings.ReplaceAll(r.Status, "_", " "))
+	case r.BoxID != nil && *r.BoxID == b.ID && *r.Row == w.Position.Row && *r.Col == w.Position.Col:
+		c.Outcome = "already"
+	case r.BoxID != nil:
+		c.Outcome, c.Message = "moved", "moves here from its current position"
+	default:
+		c.Outcome = "matched"
+	}
+}
+
+// ImportRack places every tube of a clean preview in one transaction: all or nothing. The
+// preview is recomputed under the box lock, so a change since the person looked refuses
+// the whole import.
+func (s *Service) ImportRack(ctx context.Context, actor auth.Actor, f RackFile) (int, error) {
+	if err := actor.Require(labRoles...); err != nil {
+		return 0, err
+	}
+	placed := 0
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		p, err := s.preview(tx, actor, f)
+		if err != nil {
+			return err
+		}
+		if !p.Clean {
+			return apperr.Conflict("rack_not_clean", "file", "The rack file has wells that need attention (unknown tubes, conflicts or unreadable wells): fix them and upload it again.")
+		}
+		var entries []audit.Entry
+		for _, w := range p.Wells {
+			if w.Outcome != "matched" && w.Outcome != "moved" {
+				continue
+			}
+			_, e, err := s.placeIn(tx, actor, p.Box.Barcode, w.Position, w.Accession)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, e)
+			placed++
+		}
+		for _, e := range entries {
+			if _, err := audit.Append(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storage: import rack %s: %w", f.Rack, err)
+	}
+	return placed, nil
+}

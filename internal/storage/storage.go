@@ -1,0 +1,317 @@
+// Package storage places samples in freezers: freezers at a site hold racks or shelves,
+// which hold boxes with a grid of positions. A position holds at most one sample and a
+// sample at most one position (unique indexes). Placing, moving, removing, checking out and
+// in are audited with the location before and after.
+package storage
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"biobank/internal/apperr"
+	"biobank/internal/audit"
+	"biobank/internal/auth"
+	"biobank/internal/db"
+	"biobank/internal/input"
+	"biobank/internal/sample"
+)
+
+// Freezer is a freezer, refrigerator, liquid-nitrogen tank or room-temperature cabinet.
+type Freezer struct {
+	ID          int64           `json:"id"`
+	SiteID      int64           `json:"-"`
+	Site        auth.Site       `json:"-" gorm:"foreignKey:SiteID"`
+	Name        string          `json:"name"`
+	Type        string          `json:"type"`
+	Temperature decimal.Decimal `json:"temperature"`
+	Active      bool            `json:"active"`
+	CreatedAt   time.Time       `json:"created_at"`
+}
+
+// Rack is a rack or shelf in a freezer.
+type Rack struct {
+	ID        int64     `json:"id"`
+	FreezerID int64     `json:"freezer_id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Box is a storage box with a grid of Rows × Cols positions.
+type Box struct {
+	ID        int64     `json:"-"`
+	Barcode   string    `json:"barcode"`
+	Rows      int       `json:"rows"`
+	Cols      int       `json:"cols"`
+	FreezerID int64     `json:"-"`
+	Freezer   Freezer   `json:"-" gorm:"foreignKey:FreezerID"`
+	RackID    *int64    `json:"-"`
+	Rack      *Rack     `json:"-" gorm:"foreignKey:RackID"`
+	RackSlot  string    `json:"rack_slot"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Contains reports whether p lies inside the box's grid.
+func (b Box) Contains(p Position) bool {
+	return p.Row >= 1 && p.Row <= b.Rows && p.Col >= 1 && p.Col <= b.Cols
+}
+
+// Location is where a sample is: freezer › rack › box › position.
+type Location struct {
+	Site     string `json:"site"`
+	Freezer  string `json:"freezer"`
+	Rack     string `json:"rack,omitempty"`
+	Box      string `json:"box"`
+	Position string `json:"position"`
+}
+
+// String is the location for people.
+func (l Location) String() string {
+	parts := []string{l.Freezer}
+	if l.Rack != "" {
+		parts = append(parts, l.Rack)
+	}
+	return strings.Join(append(parts, l.Box, l.Position), " › ")
+}
+
+// Service manages storage.
+type Service struct {
+	DB      *db.DB
+	Samples *sample.Service
+	Now     func() time.Time
+}
+
+// NewService returns a Service; it also makes samples give up their position when their
+// life ends.
+func NewService(d *db.DB, samples *sample.Service) *Service {
+	s := &Service{DB: d, Samples: samples, Now: func() time.Time { return time.Now().UTC() }}
+	samples.OnLeave = s.free
+	return s
+}
+
+var (
+	labRoles   = []auth.Role{auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin}
+	setupRoles = []auth.Role{auth.RoleManager, auth.RoleAdmin}
+)
+
+// FreezerTypes are the kinds of storage unit.
+var FreezerTypes = []string{"-80", "-20", "ln2", "4", "rt"}
+
+// FreezerInput is a freezer as entered.
+type FreezerInput struct {
+	Name        string          `json:"name"`
+	Type        string          `json:"type"`
+	Temperature decimal.Decimal `json:"temperature"`
+	Site        string          `json:"site"`
+}
+
+// CreateFreezer adds a freezer at a site (the actor's own unless named).
+func (s *Service) CreateFreezer(ctx context.Context, actor auth.Actor, in FreezerInput) (Freezer, error) {
+	if err := actor.Require(setupRoles...); err != nil {
+		return Freezer{}, err
+	}
+	name, err := input.Text("name", "freezer name", in.Name, 100, true)
+	if err != nil {
+		return Freezer{}, err
+	}
+	known := false
+	for _, t := range FreezerTypes {
+		known = known || t == strings.TrimSpace(in.Type)
+	}
+	if !known {
+		return Freezer{}, apperr.Invalid("type", "The freezer type is one of -80, -20, ln2, 4 or rt.")
+	}
+	if in.Temperature.LessThan(decimal.NewFromInt(-200)) || in.Temperature.GreaterThan(decimal.NewFromInt(40)) {
+		return Freezer{}, apperr.Invalid("temperature", "The set-point must be from −200 to 40 °C.")
+	}
+	f := Freezer{Name: name, Type: strings.TrimSpace(in.Type), Temperature: in.Temperature, Active: true}
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if f.SiteID, err = siteFor(tx, actor, in.Site); err != nil {
+			return err
+		}
+		if err := tx.Omit(clause.Associations).Create(&f).Error; err != nil {
+			if db.IsUniqueViolation(err) {
+				return apperr.Conflict("duplicate_freezer", "name", fmt.Sprintf("The site already has a freezer named %q.", name))
+			}
+			return err
+		}
+		e := actor.Entry("storage.create_freezer", "freezer", strconv.FormatInt(f.ID, 10))
+		e.After = f
+		_, err = audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Freezer{}, fmt.Errorf("storage: create freezer %s: %w", name, err)
+	}
+	return f, nil
+}
+
+// siteFor is the site a set-up record belongs to: the actor's own, or one named by a
+// manager or administrator.
+func siteFor(tx *gorm.DB, actor auth.Actor, code string) (int64, error) {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if code == "" || code == actor.SiteCode {
+		if actor.SiteID == 0 {
+			return 0, apperr.Invalid("site", "Name the site.")
+		}
+		return actor.SiteID, nil
+	}
+	if !actor.AllSites() {
+		return 0, apperr.Forbidden("You can set up storage only at your own site.")
+	}
+	var id int64
+	if err := tx.Raw("SELECT id FROM sites WHERE code = ? AND active", code).Scan(&id).Error; err != nil {
+		return 0, err
+	}
+	if id == 0 {
+		return 0, apperr.Invalid("site", fmt.Sprintf("There is no active site %q.", code))
+	}
+	return id, nil
+}
+
+// CreateRack adds a rack or shelf to a freezer.
+func (s *Service) CreateRack(ctx context.Context, actor auth.Actor, freezer string, name string) (Rack, error) {
+	if err := actor.Require(setupRoles...); err != nil {
+		return Rack{}, err
+	}
+	name, err := input.Text("name", "rack name", name, 100, true)
+	if err != nil {
+		return Rack{}, err
+	}
+	var r Rack
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		f, err := findFreezer(tx, actor, freezer)
+		if err != nil {
+			return err
+		}
+		r = Rack{FreezerID: f.ID, Name: name}
+		if err := tx.Create(&r).Error; err != nil {
+			if db.IsUniqueViolation(err) {
+				return apperr.Conflict("duplicate_rack", "name", fmt.Sprintf("%s already has a rack %q.", f.Name, name))
+			}
+			return err
+		}
+		e := actor.Entry("storage.create_rack", "freezer", strconv.FormatInt(f.ID, 10))
+		e.After = r
+		_, err = audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Rack{}, fmt.Errorf("storage: create rack %s: %w", name, err)
+	}
+	return r, nil
+}
+
+// findFreezer resolves a freezer by id or by name at the actor's site.
+func findFreezer(tx *gorm.DB, actor auth.Actor, ref string) (Freezer, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return Freezer{}, apperr.Invalid("freezer", "Choose a freezer.")
+	}
+	var fs []Freezer
+	q := tx.Preload("Site")
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		q = q.Where("id = ?", id)
+	} else {
+		q = q.Where("name = ? AND site_id = ?", ref, actor.SiteID)
+	}
+	if err := q.Limit(1).Find(&fs).Error; err != nil {
+		return Freezer{}, err
+	}
+	if len(fs) == 0 {
+		return Freezer{}, apperr.Invalid("freezer", fmt.Sprintf("There is no freezer %q.", ref))
+	}
+	if err := actor.RequireSite(fs[0].SiteID); err != nil {
+		return Freezer{}, err
+	}
+	return fs[0], nil
+}
+
+// BoxInput is a box as entered.
+type BoxInput struct {
+	Barcode  string `json:"barcode"`
+	Freezer  string `json:"freezer"`
+	Rack     string `json:"rack"`
+	RackSlot string `json:"rack_slot"`
+	Rows     int    `json:"rows"`
+	Cols     int    `json:"cols"`
+}
+
+var boxBarcodePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{3,40}$`)
+
+// CreateBox adds a box to a freezer (optionally in a rack).
+func (s *Service) CreateBox(ctx context.Context, actor auth.Actor, in BoxInput) (Box, error) {
+	if err := actor.Require(setupRoles...); err != nil {
+		return Box{}, err
+	}
+	b := Box{Barcode: strings.TrimSpace(in.Barcode), Rows: in.Rows, Cols: in.Cols, RackSlot: strings.TrimSpace(in.RackSlot)}
+	if !boxBarcodePattern.MatchString(b.Barcode) {
+		return Box{}, apperr.Invalid("barcode", "A box barcode has 3 to 40 letters, digits, dots, dashes or underscores.")
+	}
+	if b.Rows < 1 || b.Rows > 26 {
+		return Box{}, apperr.Invalid("rows", "A box has 1 to 26 rows (A to Z).")
+	}
+	if b.Cols < 1 || b.Cols > 30 {
+		return Box{}, apperr.Invalid("cols", "A box has 1 to 30 columns.")
+	}
+	if len(b.RackSlot) > 20 {
+		return Box{}, apperr.Invalid("rack_slot", "The rack slot may have at most 20 characters.")
+	}
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		f, err := findFreezer(tx, actor, in.Freezer)
+		if err != nil {
+			return err
+		}
+		b.FreezerID, b.Freezer = f.ID, f
+		if name := strings.TrimSpace(in.Rack); name != "" {
+			var r Rack
+			if err := tx.Where("freezer_id = ? AND name = ?", f.ID, name).Take(&r).Error; err != nil {
+				if db.ErrNoRows(err) {
+					return apperr.Invalid("rack", fmt.Sprintf("%s has no rack %q.", f.Name, name))
+				}
+				return err
+			}
+			b.RackID, b.Rack = &r.ID, &r
+		}
+		if err := tx.Omit(clause.Associations).Create(&b).Error; err != nil {
+			if db.IsUniqueViolation(err) {
+				return apperr.Conflict("duplicate_box", "barcode", fmt.Sprintf("A box with the barcode %s already exists.", b.Barcode))
+			}
+			return err
+		}
+		e := actor.Entry("storage.create_box", "box", b.Barcode)
+		e.After = map[string]any{"freezer": f.Name, "rack": in.Rack, "rack_slot": b.RackSlot, "rows": b.Rows, "cols": b.Cols}
+		_, err = audit.Append(tx, e)
+		return err
+	})
+	if err != nil {
+		return Box{}, fmt.Errorf("storage: create box %s: %w", b.Barcode, err)
+	}
+	return b, nil
+}
+
+// Freezers lists the freezers the actor may see, with their site.
+func (s *Service) Freezers(ctx context.Context, actor auth.Actor) ([]Freezer, error) {
+	var fs []Freezer
+	q := actor.ScopeToSite(s.DB.Gorm.WithContext(ctx).Preload("Site"), "site_id")
+	if err := q.Order("site_id, name").Find(&fs).Error; err != nil {
+		return nil, fmt.Errorf("storage: freezers: %w", err)
+	}
+	return fs, nil
+}
+
+// Racks lists a freezer's racks.
+func (s *Service) Racks(ctx context.Context, freezerID int64) ([]Rack, error) {
+	var rs []Rack
+	if err := s.DB.Gorm.WithContext(ctx).Where("freezer_id = ?", freezerID).Order("name").Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("storage: racks: %w", err)
+	}
+	return rs, nil
+}
