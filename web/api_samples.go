@@ -65,7 +65,15 @@ func (s *Server) sampleJSON(c echo.Context, status int, code string) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(status, toAPISample(smp))
+	out := toAPISample(smp)
+	loc, err := s.storage.Location(c.Request().Context(), smp.ID)
+	if err != nil {
+		return err
+	}
+	if loc != nil {
+		out.Location = loc
+	}
+	return c.JSON(status, out)
 }
 
 // apiCollectBody is the contract's single-tube registration.

@@ -199,10 +199,45 @@ func TestDecide_KeepRefusedWhenStorageIsWithdrawn(t *testing.T) {
 	if strings.Join(decisions, ",") != "destroy:participant asked,destroy:participant asked" {
 		t.Errorf("consent decisions %v", decisions)
 	}
-	// A destroyed sample has nothing left to decide.
+	// A destroyed sample has nothing left to decide, and leaves the consent-actions list.
 	_, err = w.samples.Decide(ctx, w.manager, smp.Accession, sample.DecideDestroy, "again")
 	if err == nil {
 		t.Error("decided twice on a destroyed sample")
+	}
+	if rows, _, err := w.samples.ConsentHeld(ctx, w.manager, 0); err != nil || len(rows) != 0 {
+		t.Errorf("consent actions list after every decision: %d rows %v, want none", len(rows), err)
+	}
+}
+
+func TestConsentHeld_ListsOnlySamplesAwaitingADecision(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var tubes []sample.Sample
+	for i := 0; i < 4; i++ {
+		tubes = append(tubes, w.mustReceived(t, "whole_blood", "PED", "4"))
+	}
+	if _, err := w.consents.Withdraw(ctx, w.nurse, w.pseudonym, w.consentID, consent.WithdrawInput{Reason: "letter", Tiers: []string{"sharing"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.samples.Decide(ctx, w.manager, tubes[0].Accession, sample.DecideDestroy, "participant asked"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.samples.Decide(ctx, w.manager, tubes[1].Accession, sample.DecideKeep, "storage still granted"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.samples.End(ctx, w.manager, tubes[2].Accession, sample.ActLose, "not found in its box"); err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := w.samples.ConsentHeld(ctx, w.manager, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Accession != tubes[3].Accession {
+		var got []string
+		for _, r := range rows {
+			got = append(got, r.Accession+" "+string(r.Status))
+		}
+		t.Errorf("consent actions list %v, want only %s", got, tubes[3].Accession)
 	}
 }
 

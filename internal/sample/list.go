@@ -23,7 +23,9 @@ type Filter struct {
 	// Hold is "yes", "no" or empty.
 	Hold string
 	// HoldKind keeps only samples held for this reason (consent or quality).
-	HoldKind    string
+	HoldKind string
+	// Live leaves out samples whose life has ended (consumed, destroyed, lost).
+	Live        bool
 	From, To    string // collection dates YYYY-MM-DD, To inclusive
 	Participant string
 	// Site narrows a manager's or administrator's list to one site.
@@ -97,6 +99,9 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, 
 	}
 	if f.HoldKind != "" {
 		add("s.hold_kind = ?", f.HoldKind)
+	}
+	if f.Live {
+		where = append(where, "s.status NOT IN ('consumed', 'destroyed', 'lost')")
 	}
 	if strings.TrimSpace(f.From) != "" {
 		d, err := input.Date("from", "first collection date", f.From)
@@ -189,10 +194,11 @@ func (s *Service) RecentReceipts(ctx context.Context, actor auth.Actor, limit in
 }
 
 // ConsentHeld lists the samples on consent hold awaiting a manager's decision (up to 500
-// a page, newest first).
+// a page, newest first). A sample destroyed by the decision, or lost or used up meanwhile,
+// keeps its hold flag but awaits nothing.
 func (s *Service) ConsentHeld(ctx context.Context, actor auth.Actor, cursor int64) ([]Row, int64, error) {
 	if err := actor.Require(managerRoles...); err != nil {
 		return nil, 0, err
 	}
-	return s.List(ctx, actor, Filter{HoldKind: HoldConsent, Cursor: cursor, Limit: 500})
+	return s.List(ctx, actor, Filter{HoldKind: HoldConsent, Live: true, Cursor: cursor, Limit: 500})
 }
