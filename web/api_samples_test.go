@@ -222,16 +222,17 @@ func TestAPISamples_Receive(t *testing.T) {
 		name, token, code string
 		body              any
 		status            int
-		errCode           string
+		errCode, field    string
 	}{
-		{"technician of another site", a.usedToken(t, "technician-kiel"), ids[0], map[string]any{}, 403, "forbidden"},
-		{"nurse", a.usedToken(t, "nurse"), ids[0], map[string]any{}, 403, "forbidden"},
-		{"unknown tube", tech, "FX404", map[string]any{}, 404, "not_found"},
-		{"a body with a field", tech, ids[0], map[string]any{"when": "now"}, 400, "malformed"},
+		{"technician of another site", a.usedToken(t, "technician-kiel"), ids[0], map[string]any{}, 403, "forbidden", ""},
+		{"nurse", a.usedToken(t, "nurse"), ids[0], map[string]any{}, 403, "forbidden", ""},
+		{"unknown tube", tech, "FX404", map[string]any{}, 404, "not_found", ""},
+		{"misread accession ID", tech, misreadAccession(t, ids[0]), map[string]any{}, 422, "wrong_check", "sample"},
+		{"a body with a field", tech, ids[0], map[string]any{"when": "now"}, 400, "malformed", "when"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := a.state(t)
-			a.api(t, "POST", samplePath(tc.code, "/receive"), tc.token, tc.body).wantError(t, tc.status, tc.errCode, "")
+			a.api(t, "POST", samplePath(tc.code, "/receive"), tc.token, tc.body).wantError(t, tc.status, tc.errCode, tc.field)
 			a.assertUnchanged(t, before)
 		})
 	}

@@ -57,6 +57,9 @@ func (s *Server) scan(c echo.Context) error {
 	if handled, err := s.scanSample(c, q); handled || err != nil {
 		return err
 	}
+	if handled, err := s.scanBox(c, q); handled || err != nil {
+		return err
+	}
 	if handled, err := s.scanPseudonym(c, q); handled || err != nil {
 		return err
 	}

@@ -100,6 +100,20 @@ func (s *Server) routes() {
 	s.route("POST", "/samples/:code/decision", managers, s.decideSample)
 	s.route("GET", "/consent-actions", managers, s.consentActionsPage)
 
+	// Storage.
+	s.route("GET", "/storage", signedIn, s.storagePage)
+	s.route("POST", "/storage/freezers", managers, s.createFreezer)
+	s.route("POST", "/storage/racks", managers, s.createRack)
+	s.route("POST", "/storage/boxes", managers, s.createBox)
+	s.route("GET", "/storage/find", signedIn, s.findPage)
+	s.route("GET", "/storage/checked-out", signedIn, s.checkedOutPage)
+	s.route("GET", "/storage/import", lab, s.importPage)
+	s.route("POST", "/storage/import", lab, s.importPreview)
+	s.route("POST", "/storage/import/confirm", lab, s.importConfirm)
+	s.route("GET", "/boxes/:barcode", signedIn, s.boxPage)
+	s.route("POST", "/boxes/:barcode", lab, s.placeScan)
+	s.route("POST", "/samples/:code/storage", lab, s.sampleStorageAction)
+
 	// Audit trail.
 	s.route("GET", "/audit", managers, s.auditPage)
 	s.route("POST", "/audit/verify", managers, s.auditVerifyPage)

@@ -69,6 +69,9 @@ func (s *Server) renderSample(c echo.Context, status int, failed string, f *temp
 	a := actor(c)
 	v := templates.SampleView{Sample: smp, Events: events, Forms: map[string]templates.Form{},
 		CanLab: a.Is(auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin), CanAdmin: a.Is(auth.RoleManager, auth.RoleAdmin)}
+	if v.Location, err = s.storage.Location(ctx, smp.ID); err != nil {
+		return err
+	}
 	if smp.Parent != nil {
 		parent, err := s.samples.Get(ctx, a, smp.Parent.Accession)
 		if err != nil {

@@ -76,6 +76,7 @@ func misread(accession string, at int) string {
 }
 
 func TestScan_OneCharacterChangedIsWrongCheckWithTheCorrection(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
@@ -109,6 +110,7 @@ func TestScan_OneCharacterChangedIsWrongCheckWithTheCorrection(t *testing.T) {
 }
 
 func TestScan_LowerCaseSpacesAndTubeBarcodeResolve(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	in := w.collection(tube("whole_blood", "PED", "4"))
@@ -128,6 +130,7 @@ func TestScan_LowerCaseSpacesAndTubeBarcodeResolve(t *testing.T) {
 }
 
 func TestTubeBarcode_ReusableAfterEndButUniqueAmongLiveTubes(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	withBarcode := func(barcodes ...string) sample.Collection {

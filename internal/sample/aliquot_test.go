@@ -13,6 +13,7 @@ import (
 )
 
 func TestAliquot_CountOutOfRangeRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "9")
@@ -32,6 +33,7 @@ func TestAliquot_CountOutOfRangeRefused(t *testing.T) {
 }
 
 func TestAliquot_BadVolumeOrTypeRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "9")
@@ -60,6 +62,7 @@ func TestAliquot_BadVolumeOrTypeRefused(t *testing.T) {
 }
 
 func TestAliquot_RefusesMoreThanRemainingVolume(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "3")
@@ -79,6 +82,7 @@ func TestAliquot_RefusesMoreThanRemainingVolume(t *testing.T) {
 }
 
 func TestAliquot_ExactlyTheRemainingVolumeConsumesTheParent(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "3")
@@ -104,6 +108,7 @@ func TestAliquot_ExactlyTheRemainingVolumeConsumesTheParent(t *testing.T) {
 }
 
 func TestAliquot_DerivativeInMicrogramsNeedsInputVolume(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "4")
@@ -150,6 +155,7 @@ func TestAliquot_DerivativeInMicrogramsNeedsInputVolume(t *testing.T) {
 }
 
 func TestAliquot_HeldParentRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "4")
@@ -169,6 +175,7 @@ func TestAliquot_HeldParentRefused(t *testing.T) {
 }
 
 func TestAliquot_NotBeforeReceiptNorByAnotherSite(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
@@ -187,6 +194,7 @@ func TestAliquot_NotBeforeReceiptNorByAnotherSite(t *testing.T) {
 }
 
 func TestAliquot_ConcurrentSingleAliquotsEmptyTheParentExactly(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "5")

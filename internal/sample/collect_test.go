@@ -15,6 +15,7 @@ import (
 )
 
 func TestCollect_BadInputWritesNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	noConsent := w.newParticipant(t, "IBD", nil, true)
@@ -92,6 +93,7 @@ func TestCollect_BadInputWritesNothing(t *testing.T) {
 }
 
 func TestCollect_VisitNotOpenedSaysSo(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	if _, err := w.studies.AddVisit(ctx, w.admin, "IBD", study.VisitInput{Code: "M3", Name: "Month 3", DayOffset: 90, WindowBefore: 14, WindowAfter: 14}); err != nil {
@@ -106,6 +108,7 @@ func TestCollect_VisitNotOpenedSaysSo(t *testing.T) {
 }
 
 func TestCollect_RefusedOnceStorageIsWithdrawn(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))
@@ -126,6 +129,7 @@ func TestCollect_RefusedOnceStorageIsWithdrawn(t *testing.T) {
 }
 
 func TestCollect_MicrolitresConvertedToMillilitres(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	cases := []struct {
 		volume, unit string
@@ -148,6 +152,7 @@ func TestCollect_MicrolitresConvertedToMillilitres(t *testing.T) {
 }
 
 func TestCollect_SeveralTubesEachWithItsAccessionAndAuditEvent(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	in := w.collection(tube("whole_blood", "PED", "9"), tube("whole_blood", "PED", "9"), tube("serum", "sst", "5"),
@@ -197,6 +202,7 @@ func TestCollect_SeveralTubesEachWithItsAccessionAndAuditEvent(t *testing.T) {
 }
 
 func TestCollect_NurseOfAnotherSiteIsForbidden(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	before := w.tally(t)
 	_, err := w.samples.Collect(context.Background(), w.nurse2, w.collection(tube("whole_blood", "PED", "4")))

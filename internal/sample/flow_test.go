@@ -108,6 +108,7 @@ func (w world) mustCollect(tb testing.TB, volume string) sample.Sample {
 }
 
 func TestLifecycle_CollectReceiveProcessAliquotCustody(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	tube := w.mustCollect(t, "9")
@@ -166,6 +167,7 @@ func TestLifecycle_CollectReceiveProcessAliquotCustody(t *testing.T) {
 }
 
 func TestAliquot_ConcurrentSplitsNeverOverdraw(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	tube := w.mustCollect(t, "5")
@@ -204,6 +206,7 @@ func TestAliquot_ConcurrentSplitsNeverOverdraw(t *testing.T) {
 }
 
 func TestWithdrawal_HoldsSamplesAndDescendants(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	tube := w.mustCollect(t, "4")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestQuarantineAndRelease_NeedReasonAndManager(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
@@ -62,6 +63,7 @@ func TestQuarantineAndRelease_NeedReasonAndManager(t *testing.T) {
 }
 
 func TestWithdrawal_OfRecontactOnlyHoldsNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
@@ -81,6 +83,7 @@ func TestWithdrawal_OfRecontactOnlyHoldsNothing(t *testing.T) {
 }
 
 func TestWithdrawal_OfSharingHoldsTheStudysSamplesAndDescendants(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	// In IBD: a blood tube with a plasma aliquot, a grandchild and a DNA derivative; a
@@ -154,6 +157,7 @@ func TestWithdrawal_OfSharingHoldsTheStudysSamplesAndDescendants(t *testing.T) {
 }
 
 func TestDecide_KeepRefusedWhenStorageIsWithdrawn(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
@@ -210,6 +214,7 @@ func TestDecide_KeepRefusedWhenStorageIsWithdrawn(t *testing.T) {
 }
 
 func TestConsentHeld_ListsOnlySamplesAwaitingADecision(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	var tubes []sample.Sample
@@ -242,6 +247,7 @@ func TestConsentHeld_ListsOnlySamplesAwaitingADecision(t *testing.T) {
 }
 
 func TestEnd_DestroyingAConsentHeldSampleGoesThroughDecide(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
@@ -264,6 +270,7 @@ func TestEnd_DestroyingAConsentHeldSampleGoesThroughDecide(t *testing.T) {
 }
 
 func TestEnd_NeedsReasonAndRefusesTerminalSamples(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")

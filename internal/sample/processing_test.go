@@ -26,6 +26,7 @@ func workedSerum(collected time.Time) sample.Processing {
 }
 
 func TestRecordProcessing_WorkedSerumExample(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "serum", "SST", "5")
@@ -48,6 +49,7 @@ func TestRecordProcessing_WorkedSerumExample(t *testing.T) {
 }
 
 func TestRecordProcessing_MissingFactsGiveX(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "serum", "SST", "5")
@@ -86,6 +88,7 @@ func TestRecordProcessing_MissingFactsGiveX(t *testing.T) {
 }
 
 func TestRecordProcessing_TimesOutOfOrderRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "serum", "SST", "5")
@@ -117,6 +120,7 @@ func TestRecordProcessing_TimesOutOfOrderRefused(t *testing.T) {
 }
 
 func TestRecordProcessing_RefusedBeforeReceiptAndToOtherSites(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("serum", "SST", "5")))[0]
@@ -135,6 +139,7 @@ func TestRecordProcessing_RefusedBeforeReceiptAndToOtherSites(t *testing.T) {
 }
 
 func TestAliquot_InheritsProcessingAndPrimaryContainer(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	blood := w.mustReceived(t, "whole_blood", "PED", "9")

@@ -18,6 +18,7 @@ func warningCodes(r sample.Receipt) []string {
 }
 
 func TestReceive_MarksReceivedByWhomAndWhen(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
@@ -40,6 +41,7 @@ func TestReceive_MarksReceivedByWhomAndWhen(t *testing.T) {
 }
 
 func TestReceive_RepeatScanChangesNothingAndWarns(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
@@ -62,6 +64,7 @@ func TestReceive_RepeatScanChangesNothingAndWarns(t *testing.T) {
 }
 
 func TestReceive_LateReceiptWarns(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	onTime := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0] // collected 3 h ago
@@ -86,6 +89,7 @@ func TestReceive_LateReceiptWarns(t *testing.T) {
 }
 
 func TestReceive_HeldSampleIsReceivedWithAWarning(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
@@ -105,6 +109,7 @@ func TestReceive_HeldSampleIsReceivedWithAWarning(t *testing.T) {
 }
 
 func TestReceive_TechnicianOfAnotherSiteIsForbidden(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
@@ -120,6 +125,7 @@ func TestReceive_TechnicianOfAnotherSiteIsForbidden(t *testing.T) {
 }
 
 func TestUndoReceive_NeedsReasonReturnsToCollected(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
@@ -156,6 +162,7 @@ func TestUndoReceive_NeedsReasonReturnsToCollected(t *testing.T) {
 }
 
 func TestUndoReceive_RefusedWhenAliquotsExist(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")

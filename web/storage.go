@@ -1,0 +1,265 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"biobank/internal/apperr"
+	"biobank/internal/auth"
+	"biobank/internal/sample"
+	"biobank/internal/storage"
+	"biobank/templates"
+)
+
+func (s *Server) storagePage(c echo.Context) error {
+	return s.renderStorage(c, http.StatusOK, "", nil)
+}
+
+func (s *Server) renderStorage(c echo.Context, status int, failed string, f *templates.Form) error {
+	ctx := c.Request().Context()
+	a := actor(c)
+	fs, err := s.storage.Freezers(ctx, a)
+	if err != nil {
+		return err
+	}
+	boxes, err := s.storage.Occupancy(ctx, a)
+	if err != nil {
+		return err
+	}
+	v := templates.StorageView{Freezers: fs, Boxes: boxes, Forms: map[string]templates.Form{}, CanSetUp: a.Is(auth.RoleManager, auth.RoleAdmin)}
+	for _, t := range storage.FreezerTypes {
+		v.Types = append(v.Types, templates.Option{Value: t, Label: t})
+	}
+	for _, fr := range fs {
+		v.Freezer = append(v.Freezer, templates.Option{Value: strconv.FormatInt(fr.ID, 10), Label: fr.Site.Code + " · " + fr.Name})
+	}
+	if f != nil {
+		v.Forms[failed] = *f
+	}
+	p := s.page(c, "Storage")
+	p.Nav = "storage"
+	return s.render(c, status, templates.StoragePage(p, v))
+}
+
+// storageForm runs a set-up form's action and redirects, or shows the refused form.
+func (s *Server) storageForm(c echo.Context, name string, f templates.Form, do func() (string, error)) error {
+	done, err := do()
+	if err != nil {
+		if formError(&f, err) {
+			return s.renderStorage(c, http.StatusUnprocessableEntity, name, &f)
+		}
+		return err
+	}
+	return s.seeOther(c, "/storage", done)
+}
+
+func (s *Server) createFreezer(c echo.Context) error {
+	f := formFrom(c, "name", "type", "temperature")
+	return s.storageForm(c, "freezer", f, func() (string, error) {
+		t, err := formDecimal(f, "temperature", "set-point", true)
+		if err != nil {
+			return "", err
+		}
+		fr, err := s.storage.CreateFreezer(c.Request().Context(), actor(c), storage.FreezerInput{Name: f.Value("name"), Type: f.Value("type"), Temperature: t})
+		return "Freezer " + fr.Name + " was added.", err
+	})
+}
+
+func (s *Server) createRack(c echo.Context) error {
+	f := formFrom(c, "freezer", "name")
+	return s.storageForm(c, "rack", f, func() (string, error) {
+		r, err := s.storage.CreateRack(c.Request().Context(), actor(c), f.Value("freezer"), f.Value("name"))
+		return "Rack " + r.Name + " was added.", err
+	})
+}
+
+func (s *Server) createBox(c echo.Context) error {
+	f := formFrom(c, "barcode", "freezer", "rack", "size")
+	return s.storageForm(c, "box", f, func() (string, error) {
+		rows, cols, ok := strings.Cut(f.Value("size"), "x")
+		r, _ := strconv.Atoi(rows)
+		cl, _ := strconv.Atoi(cols)
+		if !ok {
+			return "", apperr.Invalid("size", "Choose the box type.")
+		}
+		b, err := s.storage.CreateBox(c.Request().Context(), actor(c), storage.BoxInput{Barcode: f.Value("barcode"),
+			Freezer: f.Value("freezer"), Rack: f.Value("rack"), Rows: r, Cols: cl})
+		return "Box " + b.Barcode + " was added.", err
+	})
+}
+
+func (s *Server) boxPage(c echo.Context) error {
+	v := templates.BoxView{Selected: strings.ToUpper(strings.TrimSpace(c.QueryParam("position"))), Highlight: c.QueryParam("sample")}
+	if v.Selected != "" {
+		if _, err := storage.ParsePosition("position", v.Selected); err != nil {
+			v.Selected, v.Error = "", err.Error()
+		}
+	}
+	return s.renderBox(c, http.StatusOK, v)
+}
+
+func (s *Server) renderBox(c echo.Context, status int, v templates.BoxView) error {
+	g, err := s.storage.Grid(c.Request().Context(), actor(c), c.Param("barcode"))
+	if err != nil {
+		return err
+	}
+	v.Grid, v.CanPlace = g, actor(c).Is(auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin)
+	p := s.page(c, "Box "+g.Box.Barcode)
+	p.Nav = "storage"
+	return s.render(c, status, templates.BoxPage(p, v))
+}
+
+// placeScan places the scanned tube at the chosen position or the next free one, and shows
+// the grid again, ready for the next scan.
+func (s *Server) placeScan(c echo.Context) error {
+	code := strings.TrimSpace(c.FormValue("sample"))
+	pl, err := s.storage.Place(c.Request().Context(), actor(c), c.Param("barcode"), c.FormValue("position"), code)
+	if err != nil {
+		status, body := classify(err)
+		if status >= 500 {
+			return err
+		}
+		v := templates.BoxView{Error: code + ": " + body.Message, Selected: strings.ToUpper(c.FormValue("position"))}
+		if status == http.StatusNotFound {
+			v.Error = code + ": no sample or box has this code. Check the label and scan again."
+		}
+		return s.renderBox(c, status, v)
+	}
+	msg := pl.Sample.Accession + " placed at " + pl.Position.String() + "."
+	if pl.From != nil {
+		msg = pl.Sample.Accession + " moved here from " + pl.From.String() + " to " + pl.Position.String() + "."
+	}
+	return s.renderBox(c, http.StatusOK, templates.BoxView{Last: msg, Highlight: pl.Sample.Accession})
+}
+
+func (s *Server) findPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := templates.NewForm()
+	for _, k := range []string{"n", "type", "specimen_type"} {
+		f.Values[k] = c.QueryParam(k)
+	}
+	if f.Values["n"] == "" {
+		f.Values["n"] = "1"
+	}
+	n, _ := strconv.Atoi(f.Value("n"))
+	boxes, err := s.storage.FreeSpace(ctx, actor(c), n, f.Value("type"), f.Value("specimen_type"))
+	if err != nil {
+		return err
+	}
+	types, _, err := s.studies.Vocabularies(ctx)
+	if err != nil {
+		return err
+	}
+	v := templates.FindView{Form: f, Boxes: boxes}
+	for _, t := range types {
+		v.Types = append(v.Types, templates.Option{Value: t.Code, Label: t.Label})
+	}
+	p := s.page(c, "Find free space")
+	p.Nav = "storage"
+	return s.render(c, http.StatusOK, templates.FindPage(p, v))
+}
+
+func (s *Server) checkedOutPage(c echo.Context) error {
+	list, err := s.storage.CheckedOutList(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	p := s.page(c, "Checked out")
+	p.Nav = "storage"
+	return s.render(c, http.StatusOK, templates.CheckedOutPage(p, list))
+}
+
+func (s *Server) importPage(c echo.Context) error {
+	return s.renderImport(c, http.StatusOK, templates.ImportView{})
+}
+
+func (s *Server) renderImport(c echo.Context, status int, v templates.ImportView) error {
+	p := s.page(c, "Rack scanner import")
+	p.Nav = "storage"
+	return s.render(c, status, templates.ImportPage(p, v))
+}
+
+// importPreview reads the uploaded rack file and shows what importing it would do.
+func (s *Server) importPreview(c echo.Context) error {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return s.renderImport(c, http.StatusUnprocessableEntity, templates.ImportView{Error: "Choose the rack scanner's CSV file."})
+	}
+	src, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	data, err := io.ReadAll(io.LimitReader(src, storage.MaxRackFile+1))
+	if err != nil {
+		return err
+	}
+	return s.previewData(c, string(data))
+}
+
+func (s *Server) previewData(c echo.Context, data string) error {
+	f, err := storage.ParseRackFile([]byte(data))
+	if err != nil {
+		if fe, ok := err.(*storage.FileError); ok {
+			return s.renderImport(c, http.StatusUnprocessableEntity, templates.ImportView{Error: "This file cannot be imported.", Problems: fe.Problems})
+		}
+		return err
+	}
+	p, err := s.storage.PreviewRack(c.Request().Context(), actor(c), f)
+	if err != nil {
+		status, body := classify(err)
+		if status >= 500 {
+			return err
+		}
+		return s.renderImport(c, status, templates.ImportView{Error: body.Message})
+	}
+	return s.renderImport(c, http.StatusOK, templates.ImportView{Preview: &p, Data: data})
+}
+
+func (s *Server) importConfirm(c echo.Context) error {
+	data := c.FormValue("data")
+	f, err := storage.ParseRackFile([]byte(data))
+	if err != nil {
+		return s.previewData(c, data)
+	}
+	n, err := s.storage.ImportRack(c.Request().Context(), actor(c), f)
+	if err != nil {
+		if _, conflict := apperr.AsConflict(err); conflict {
+			return s.previewData(c, data)
+		}
+		return err
+	}
+	return s.seeOther(c, templates.BoxPath(f.Rack), strconv.Itoa(n)+" tubes placed from the rack scanner file.")
+}
+
+// sampleStorageAction checks a sample out or in from its page.
+func (s *Server) sampleStorageAction(c echo.Context) error {
+	f := formFrom(c, "reason")
+	return s.sampleForm(c, "storage", f, func() (sample.Sample, string, error) {
+		if c.FormValue("action") == "checkin" {
+			smp, err := s.storage.CheckIn(c.Request().Context(), actor(c), c.Param("code"))
+			return smp, "Checked in: back in its position.", err
+		}
+		smp, err := s.storage.CheckOut(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
+		return smp, "Checked out: its position stays reserved.", err
+	})
+}
+
+// scanBox resolves a box barcode to the box's page.
+func (s *Server) scanBox(c echo.Context, q string) (bool, error) {
+	b, err := s.storage.FindBox(c.Request().Context(), actor(c), q)
+	if err == nil {
+		return true, c.Redirect(http.StatusSeeOther, templates.BoxPath(b.Barcode))
+	}
+	if _, forbidden := apperr.AsForbidden(err); forbidden {
+		return true, s.scanMessage(c, q, http.StatusForbidden, "This box belongs to another site.")
+	}
+	if _, missing := apperr.AsNotFound(err); missing {
+		return false, nil
+	}
+	return true, err
+}
