@@ -90,8 +90,11 @@ func demoSamples(ctx context.Context, d *db.DB, withdrawals []withdrawal, sum *S
 			}
 		}
 	}
-	consents := &consent.Service{DB: d, Participants: people, Now: people.Now, OnWithdraw: samples.HoldForWithdrawal}
 	clock = time.Now().UTC()
+	if err := demoStorage(ctx, d, samples, sum); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	consents := &consent.Service{DB: d, Participants: people, Now: people.Now, OnWithdraw: samples.HoldForWithdrawal}
 	for _, w := range withdrawals {
 		res, err := consents.Withdraw(ctx, w.nurse, w.pseudonym, w.consentID, w.in)
 		if err != nil {

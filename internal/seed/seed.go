@@ -60,12 +60,14 @@ type Summary struct {
 	Visits       int
 	Samples      int
 	Held         int
+	Stored       int
+	CheckedOut   int
 }
 
 func (s Summary) String() string {
 	return fmt.Sprintf("demo data loaded: %d sites, %d users (password %q for every account), %d studies, "+
-		"%d participants with %d consents (%d withdrawals) and %d visits, %d samples (%d on consent hold)",
-		s.Sites, s.Users, DemoPassword, s.Studies, s.Participants, s.Consents, s.Withdrawals, s.Visits, s.Samples, s.Held)
+		"%d participants with %d consents (%d withdrawals) and %d visits, %d samples (%d in freezer positions, %d checked out, %d on consent hold)",
+		s.Sites, s.Users, DemoPassword, s.Studies, s.Participants, s.Consents, s.Withdrawals, s.Visits, s.Samples, s.Stored, s.CheckedOut, s.Held)
 }
 
 // Empty reports whether the database has neither sites nor users yet. Sites count too: a
