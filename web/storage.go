@@ -107,7 +107,23 @@ func (s *Server) renderBox(c echo.Context, status int, v templates.BoxView) erro
 	if err != nil {
 		return err
 	}
-	v.Grid, v.CanPlace = g, actor(c).Is(auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin)
+	a := actor(c)
+	v.Grid, v.CanPlace, v.CanMove = g, a.Is(auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin), a.Is(auth.RoleManager, auth.RoleAdmin)
+	if v.CanMove {
+		fs, err := s.storage.Freezers(c.Request().Context(), a)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			if f.SiteID == g.Box.Freezer.SiteID {
+				v.Freezers = append(v.Freezers, templates.Option{Value: strconv.FormatInt(f.ID, 10), Label: f.Name})
+			}
+		}
+		if v.MoveForm.Values == nil {
+			v.MoveForm = templates.NewForm()
+		}
+		v.MoveForm = v.MoveForm.WithPrefix("move-")
+	}
 	p := s.page(c, "Box "+g.Box.Barcode)
 	p.Nav = "storage"
 	return s.render(c, status, templates.BoxPage(p, v))
@@ -262,4 +278,16 @@ func (s *Server) scanBox(c echo.Context, q string) (bool, error) {
 		return false, nil
 	}
 	return true, err
+}
+
+func (s *Server) moveBox(c echo.Context) error {
+	f := formFrom(c, "freezer", "rack", "reason")
+	b, err := s.storage.MoveBox(c.Request().Context(), actor(c), c.Param("barcode"), f.Value("freezer"), f.Value("rack"), f.Value("reason"))
+	if err != nil {
+		if formError(&f, err) {
+			return s.renderBox(c, http.StatusUnprocessableEntity, templates.BoxView{MoveForm: f})
+		}
+		return err
+	}
+	return s.seeOther(c, templates.BoxPath(b.Barcode), "Box "+b.Barcode+" moved to "+b.Freezer.Name+"; every sample's move is in the audit trail.")
 }
