@@ -104,6 +104,7 @@ func (s *Server) routes() {
 	s.route("GET", "/storage", signedIn, s.storagePage)
 	s.route("POST", "/storage/freezers", managers, s.createFreezer)
 	s.route("POST", "/storage/racks", managers, s.createRack)
+	s.route("POST", "/storage/racks/move", managers, s.moveRack)
 	s.route("POST", "/storage/boxes", managers, s.createBox)
 	s.route("GET", "/storage/find", signedIn, s.findPage)
 	s.route("GET", "/storage/checked-out", signedIn, s.checkedOutPage)

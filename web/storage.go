@@ -37,6 +37,15 @@ func (s *Server) renderStorage(c echo.Context, status int, failed string, f *tem
 	for _, fr := range fs {
 		v.Freezer = append(v.Freezer, templates.Option{Value: strconv.FormatInt(fr.ID, 10), Label: fr.Site.Code + " · " + fr.Name})
 	}
+	if v.CanSetUp {
+		racks, err := s.storage.AllRacks(ctx, a)
+		if err != nil {
+			return err
+		}
+		for _, r := range racks {
+			v.Racks = append(v.Racks, templates.Option{Value: strconv.FormatInt(r.ID, 10), Label: r.Site + " · " + r.Freezer + " · " + r.Name})
+		}
+	}
 	if f != nil {
 		v.Forms[failed] = *f
 	}
@@ -290,4 +299,15 @@ func (s *Server) moveBox(c echo.Context) error {
 		return err
 	}
 	return s.seeOther(c, templates.BoxPath(b.Barcode), "Box "+b.Barcode+" moved to "+b.Freezer.Name+"; every sample's move is in the audit trail.")
+}
+
+func (s *Server) moveRack(c echo.Context) error {
+	f := formFrom(c, "rack", "freezer", "reason")
+	return s.storageForm(c, "moverack", f, func() (string, error) {
+		id, err := strconv.ParseInt(f.Value("rack"), 10, 64)
+		if err != nil {
+			return "", apperr.Invalid("rack", "Choose the rack.")
+		}
+		return "The rack and its boxes were moved.", s.storage.MoveRack(c.Request().Context(), actor(c), id, f.Value("freezer"), f.Value("reason"))
+	})
 }
