@@ -577,3 +577,67 @@ func acceptDialogs(t *testing.T, ctx context.Context) func() []string {
 		return append([]string(nil), messages...)
 	}
 }
+
+// storageBox is what createBox made: the box's barcode and where it is, as the pages name
+// them.
+type storageBox struct {
+	Barcode string
+	Freezer string
+	Rack    string
+}
+
+// createBox sets up storage through the JSON API as a manager or administrator (token): a
+// −80 °C freezer, a rack in it, and a rows × cols box with barcode in that rack.
+func (a *app) createBox(t *testing.T, token, barcode string, rows, cols int) storageBox {
+	t.Helper()
+	b := storageBox{Barcode: barcode, Freezer: "Freezer 3 (-80)", Rack: "Rack 2"}
+	var freezer struct {
+		ID int64 `json:"id"`
+	}
+	a.apiWant(t, token, "POST", "/api/v1/freezers",
+		map[string]any{"name": b.Freezer, "type": "-80", "temperature": -80}, http.StatusCreated, &freezer)
+	if freezer.ID == 0 {
+		t.Fatalf("e2e: creating freezer %q gave no id", b.Freezer)
+	}
+	id := fmt.Sprint(freezer.ID)
+	a.apiWant(t, token, "POST", "/api/v1/freezers/"+id+"/racks", map[string]any{"name": b.Rack}, http.StatusCreated, nil)
+	var box struct {
+		Free int `json:"free"`
+	}
+	a.apiWant(t, token, "POST", "/api/v1/boxes",
+		map[string]any{"barcode": barcode, "freezer": id, "rack": b.Rack, "rows": rows, "cols": cols}, http.StatusCreated, &box)
+	if box.Free != rows*cols {
+		t.Fatalf("e2e: the new box %s has %d free positions, want %d", barcode, box.Free, rows*cols)
+	}
+	return b
+}
+
+// receivedAliquots registers an EDTA blood tube of the opened baseline visit (as the
+// nurse), receives it and splits it into n plasma aliquots of 0.5 mL (as techToken, a
+// technician's token), all through the JSON API. It returns the aliquots' accession IDs
+// in order; they are received, ready to be stored.
+func (a *app) receivedAliquots(t *testing.T, v openedVisit, techToken string, n int) []string {
+	t.Helper()
+	blood := collectTubes(t, a, v, time.Now().UTC().Add(-2*time.Hour).Truncate(time.Minute),
+		map[string]any{"specimen_type": "whole_blood", "container": "PED", "volume": 9, "unit": "mL"})[0]
+	a.apiWant(t, techToken, "POST", "/api/v1/samples/"+blood+"/receive", nil, http.StatusOK, nil)
+	var out struct {
+		Aliquots []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"aliquots"`
+	}
+	a.apiWant(t, techToken, "POST", "/api/v1/samples/"+blood+"/aliquots",
+		map[string]any{"count": n, "volume": 0.5, "specimen_type": "plasma"}, http.StatusCreated, &out)
+	if len(out.Aliquots) != n {
+		t.Fatalf("e2e: splitting %s into %d aliquots gave %d", blood, n, len(out.Aliquots))
+	}
+	ids := make([]string, n)
+	for i, al := range out.Aliquots {
+		if al.Status != "received" {
+			t.Fatalf("e2e: aliquot %s of %s has status %q, want received", al.ID, blood, al.Status)
+		}
+		ids[i] = al.ID
+	}
+	return ids
+}

@@ -99,8 +99,18 @@ func (s *Service) placeIn(tx *gorm.DB, actor auth.Actor, barcode, position, code
 	if err != nil {
 		return out, none, err
 	}
+	old, err := currentSlot(tx, smp.ID)
+	if err != nil {
+		return out, none, err
+	}
 	var pos Position
 	if position == "" {
+		// A repeat scan (or a resubmitted page) of a tube already in this box must not
+		// move it on to the next free position.
+		if old != nil && old.BoxID == b.ID {
+			return out, none, apperr.Conflict("already_there", "position", fmt.Sprintf("%s is already in %s at %s.",
+				smp.Accession, b.Barcode, Position{old.Row, old.Col}))
+		}
 		if pos, err = nextFree(tx, b); err != nil {
 			return out, none, err
 		}
@@ -112,10 +122,6 @@ func (s *Service) placeIn(tx *gorm.DB, actor auth.Actor, barcode, position, code
 			return out, none, apperr.Invalid("position", fmt.Sprintf("Box %s has positions A1 to %s; there is no %s.", b.Barcode,
 				Position{b.Rows, b.Cols}, pos))
 		}
-	}
-	old, err := currentSlot(tx, smp.ID)
-	if err != nil {
-		return out, none, err
 	}
 	if old != nil && old.BoxID == b.ID && old.Row == pos.Row && old.Col == pos.Col {
 		return out, none, apperr.Conflict("already_there", "position", fmt.Sprintf("%s is already at %s in %s.", smp.Accession, pos, b.Barcode))
