@@ -36,6 +36,9 @@ func CheckPrefix(p string) error {
 // Accession builds the accession ID of sequence number n: prefix, 8 digits and two check
 // symbols over the whole, e.g. AC0000012345 → AC00000123XY.
 func Accession(prefix string, n int64) (string, error) {
+	if n < 0 || n >= 100_000_000 {
+		return "", fmt.Errorf("sample: accession number %d does not fit in %d digits: this prefix is exhausted, configure another", n, accessionDigits)
+	}
 	return checkcode.Append(fmt.Sprintf("%s%0*d", prefix, accessionDigits, n))
 }
 

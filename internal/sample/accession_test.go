@@ -64,7 +64,8 @@ func TestCheckPrefix_RefusesConfusableLettersAndBadLengths(t *testing.T) {
 	}
 }
 
-// misread changes one data symbol of an accession ID to another symbol of the alphabet.
+// misread changes the symbol at position at of an accession ID to another symbol of the
+// alphabet, as a bad scan or a typing slip would.
 func misread(accession string, at int) string {
 	b := []byte(accession)
 	if b[at] == '3' {
@@ -75,9 +76,21 @@ func misread(accession string, at int) string {
 	return string(b)
 }
 
-func TestScan_OneCharacterChangedIsWrongCheckWithTheCorrection(t *testing.T) {
+// TestScan checks how a scanned or typed code resolves: accession IDs in any case or with
+// look-alike letters, tube barcodes; a misread check character is refused with the
+// correction; tube barcodes are unique among live tubes.
+func TestScan(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	runScenarios(t, w,
+		scenario{"OneCharacterChangedIsWrongCheckWithTheCorrection", scanOneCharacterChangedIsWrongCheckWithTheCorrection},
+		scenario{"LowerCaseSpacesAndTubeBarcodeResolve", scanLowerCaseSpacesAndTubeBarcodeResolve},
+		scenario{"LookAlikeLettersAndGroupingResolveAnAccession", scanLookAlikeLettersAndGroupingResolveAnAccession},
+		scenario{"TubeBarcode_ReusableAfterEndButUniqueAmongLiveTubes", tubeBarcodeReusableAfterEndButUniqueAmongLiveTubes},
+	)
+}
+
+func scanOneCharacterChangedIsWrongCheckWithTheCorrection(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
 	for _, at := range []int{2, 6, 9, 10, 11} {
@@ -109,9 +122,7 @@ func TestScan_OneCharacterChangedIsWrongCheckWithTheCorrection(t *testing.T) {
 	}
 }
 
-func TestScan_LowerCaseSpacesAndTubeBarcodeResolve(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func scanLowerCaseSpacesAndTubeBarcodeResolve(t *testing.T, w world) {
 	ctx := context.Background()
 	in := w.collection(tube("whole_blood", "PED", "4"))
 	in.Tubes[0].TubeBarcode = "FR0012345678"
@@ -129,9 +140,7 @@ func TestScan_LowerCaseSpacesAndTubeBarcodeResolve(t *testing.T) {
 	}
 }
 
-func TestTubeBarcode_ReusableAfterEndButUniqueAmongLiveTubes(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func tubeBarcodeReusableAfterEndButUniqueAmongLiveTubes(t *testing.T, w world) {
 	ctx := context.Background()
 	withBarcode := func(barcodes ...string) sample.Collection {
 		in := w.collection()
@@ -177,5 +186,20 @@ func TestTubeBarcode_ReusableAfterEndButUniqueAmongLiveTubes(t *testing.T) {
 	// The ended tube is still reached by its accession ID.
 	if got := w.mustGet(t, first.Accession); got.Status != sample.Destroyed {
 		t.Errorf("first tube %s", got.Status)
+	}
+}
+
+func scanLookAlikeLettersAndGroupingResolveAnAccession(t *testing.T, w world) {
+	ctx := context.Background()
+	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
+	// Typed by hand: O for 0, grouped with a hyphen and a space.
+	typed := strings.ReplaceAll(smp.Accession[:6], "0", "O") + "-" + smp.Accession[6:10] + " " + smp.Accession[10:]
+	got, err := w.samples.Get(ctx, w.tech, typed)
+	if err != nil || got.Accession != smp.Accession {
+		t.Fatalf("Get(%q) = %s, %v; want %s", typed, got.Accession, err, smp.Accession)
+	}
+	r, err := w.samples.Receive(ctx, w.tech, strings.ToLower(typed))
+	if err != nil || !r.Changed {
+		t.Fatalf("receive %q: %+v %v", typed, r, err)
 	}
 }

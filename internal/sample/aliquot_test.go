@@ -12,9 +12,22 @@ import (
 	"biobank/internal/sample"
 )
 
-func TestAliquot_CountOutOfRangeRefused(t *testing.T) {
+// TestAliquot checks splitting a parent into aliquots and derivatives, and what is refused.
+func TestAliquot(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	runScenarios(t, w,
+		scenario{"CountOutOfRangeRefused", aliquotCountOutOfRangeRefused},
+		scenario{"BadVolumeOrTypeRefused", aliquotBadVolumeOrTypeRefused},
+		scenario{"RefusesMoreThanRemainingVolume", aliquotRefusesMoreThanRemainingVolume},
+		scenario{"ExactlyTheRemainingVolumeConsumesTheParent", aliquotExactlyTheRemainingVolumeConsumesTheParent},
+		scenario{"DerivativeInMicrogramsNeedsInputVolume", aliquotDerivativeInMicrogramsNeedsInputVolume},
+		scenario{"HeldParentRefused", aliquotHeldParentRefused},
+		scenario{"NotBeforeReceiptNorByAnotherSite", aliquotNotBeforeReceiptNorByAnotherSite},
+	)
+}
+
+func aliquotCountOutOfRangeRefused(t *testing.T, w world) {
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "9")
 	for _, n := range []int{0, -1, sample.MaxAliquots + 1} {
@@ -32,9 +45,7 @@ func TestAliquot_CountOutOfRangeRefused(t *testing.T) {
 	}
 }
 
-func TestAliquot_BadVolumeOrTypeRefused(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func aliquotBadVolumeOrTypeRefused(t *testing.T, w world) {
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "9")
 	cases := []struct {
@@ -61,9 +72,7 @@ func TestAliquot_BadVolumeOrTypeRefused(t *testing.T) {
 	}
 }
 
-func TestAliquot_RefusesMoreThanRemainingVolume(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func aliquotRefusesMoreThanRemainingVolume(t *testing.T, w world) {
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "3")
 	w.mustAliquot(t, parent.Accession, sample.Split{Count: 2, Volume: dec("0.5")})
@@ -81,9 +90,7 @@ func TestAliquot_RefusesMoreThanRemainingVolume(t *testing.T) {
 	}
 }
 
-func TestAliquot_ExactlyTheRemainingVolumeConsumesTheParent(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func aliquotExactlyTheRemainingVolumeConsumesTheParent(t *testing.T, w world) {
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "3")
 	w.mustAliquot(t, parent.Accession, sample.Split{Count: 1, Volume: dec("0.75")})
@@ -107,9 +114,7 @@ func TestAliquot_ExactlyTheRemainingVolumeConsumesTheParent(t *testing.T) {
 	w.unchanged(t, before)
 }
 
-func TestAliquot_DerivativeInMicrogramsNeedsInputVolume(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func aliquotDerivativeInMicrogramsNeedsInputVolume(t *testing.T, w world) {
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "4")
 	dna := sample.Split{Count: 2, Volume: dec("15.5"), Unit: "µg", SpecimenType: "dna"}
@@ -154,9 +159,7 @@ func TestAliquot_DerivativeInMicrogramsNeedsInputVolume(t *testing.T) {
 	}
 }
 
-func TestAliquot_HeldParentRefused(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func aliquotHeldParentRefused(t *testing.T, w world) {
 	ctx := context.Background()
 	parent := w.mustReceived(t, "whole_blood", "PED", "4")
 	if _, err := w.samples.Quarantine(ctx, w.manager, parent.Accession, "clotted"); err != nil {
@@ -174,9 +177,7 @@ func TestAliquot_HeldParentRefused(t *testing.T) {
 	w.mustAliquot(t, parent.Accession, sample.Split{Count: 2, Volume: dec("0.5")})
 }
 
-func TestAliquot_NotBeforeReceiptNorByAnotherSite(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func aliquotNotBeforeReceiptNorByAnotherSite(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
 	before := w.tally(t)

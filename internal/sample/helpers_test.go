@@ -180,3 +180,18 @@ func wantForbidden(tb testing.TB, err error) {
 		tb.Fatalf("got %v, want forbidden", err)
 	}
 }
+
+// scenario is one behaviour checked on a world shared with its siblings. Each scenario
+// makes its own samples and they run one after another, so before-and-after counts stay
+// exact; sharing the world saves creating a database for each.
+type scenario struct {
+	name string
+	run  func(t *testing.T, w world)
+}
+
+func runScenarios(t *testing.T, w world, scenarios ...scenario) {
+	t.Helper()
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) { s.run(t, w) })
+	}
+}

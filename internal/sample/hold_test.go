@@ -10,9 +10,17 @@ import (
 	"biobank/internal/sample"
 )
 
-func TestQuarantineAndRelease_NeedReasonAndManager(t *testing.T) {
+// TestHoldAndEnd checks the manager's quality hold and the end of a sample's life.
+func TestHoldAndEnd(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	runScenarios(t, w,
+		scenario{"QuarantineAndRelease_NeedReasonAndManager", quarantineAndReleaseNeedReasonAndManager},
+		scenario{"End_NeedsReasonAndRefusesTerminalSamples", endNeedsReasonAndRefusesTerminalSamples},
+	)
+}
+
+func quarantineAndReleaseNeedReasonAndManager(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
 	before := w.tally(t)
@@ -269,9 +277,7 @@ func TestEnd_DestroyingAConsentHeldSampleGoesThroughDecide(t *testing.T) {
 	}
 }
 
-func TestEnd_NeedsReasonAndRefusesTerminalSamples(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func endNeedsReasonAndRefusesTerminalSamples(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
 	before := w.tally(t)

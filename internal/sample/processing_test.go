@@ -25,9 +25,20 @@ func workedSerum(collected time.Time) sample.Processing {
 		StorageTemperature: sprec.StoreMinus80}
 }
 
-func TestRecordProcessing_WorkedSerumExample(t *testing.T) {
+// TestRecordProcessing checks the pre-analytical record and the SPREC code computed from it.
+func TestRecordProcessing(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	runScenarios(t, w,
+		scenario{"WorkedSerumExample", recordProcessingWorkedSerumExample},
+		scenario{"MissingFactsGiveX", recordProcessingMissingFactsGiveX},
+		scenario{"TimesOutOfOrderRefused", recordProcessingTimesOutOfOrderRefused},
+		scenario{"RefusedBeforeReceiptAndToOtherSites", recordProcessingRefusedBeforeReceiptAndToOtherSites},
+		scenario{"Aliquot_InheritsProcessingAndPrimaryContainer", aliquotInheritsProcessingAndPrimaryContainer},
+	)
+}
+
+func recordProcessingWorkedSerumExample(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustReceived(t, "serum", "SST", "5")
 	got, err := w.samples.RecordProcessing(ctx, w.tech, smp.Accession, workedSerum(smp.CollectedAt))
@@ -48,9 +59,7 @@ func TestRecordProcessing_WorkedSerumExample(t *testing.T) {
 	}
 }
 
-func TestRecordProcessing_MissingFactsGiveX(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func recordProcessingMissingFactsGiveX(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustReceived(t, "serum", "SST", "5")
 	if smp.SPREC != "SER-SST-X-X-X-X-X" || smp.SPRECVersion != "2.0" {
@@ -87,9 +96,7 @@ func TestRecordProcessing_MissingFactsGiveX(t *testing.T) {
 	}
 }
 
-func TestRecordProcessing_TimesOutOfOrderRefused(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func recordProcessingTimesOutOfOrderRefused(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustReceived(t, "serum", "SST", "5")
 	at := func(d time.Duration) *time.Time { x := smp.CollectedAt.Add(d); return &x }
@@ -119,9 +126,7 @@ func TestRecordProcessing_TimesOutOfOrderRefused(t *testing.T) {
 	}
 }
 
-func TestRecordProcessing_RefusedBeforeReceiptAndToOtherSites(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func recordProcessingRefusedBeforeReceiptAndToOtherSites(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("serum", "SST", "5")))[0]
 	before := w.tally(t)
@@ -138,9 +143,7 @@ func TestRecordProcessing_RefusedBeforeReceiptAndToOtherSites(t *testing.T) {
 	w.unchanged(t, before)
 }
 
-func TestAliquot_InheritsProcessingAndPrimaryContainer(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func aliquotInheritsProcessingAndPrimaryContainer(t *testing.T, w world) {
 	ctx := context.Background()
 	blood := w.mustReceived(t, "whole_blood", "PED", "9")
 	// A plasma aliquot before processing is recorded knows only its type and primary tube.

@@ -17,9 +17,22 @@ func warningCodes(r sample.Receipt) []string {
 	return codes
 }
 
-func TestReceive_MarksReceivedByWhomAndWhen(t *testing.T) {
+// TestReceive checks receipt in the lab by scanning, and taking a mistaken receipt back.
+func TestReceive(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	runScenarios(t, w,
+		scenario{"MarksReceivedByWhomAndWhen", receiveMarksReceivedByWhomAndWhen},
+		scenario{"RepeatScanChangesNothingAndWarns", receiveRepeatScanChangesNothingAndWarns},
+		scenario{"LateReceiptWarns", receiveLateReceiptWarns},
+		scenario{"HeldSampleIsReceivedWithAWarning", receiveHeldSampleIsReceivedWithAWarning},
+		scenario{"TechnicianOfAnotherSiteIsForbidden", receiveTechnicianOfAnotherSiteIsForbidden},
+		scenario{"UndoReceive_NeedsReasonReturnsToCollected", undoReceiveNeedsReasonReturnsToCollected},
+		scenario{"UndoReceive_RefusedWhenAliquotsExist", undoReceiveRefusedWhenAliquotsExist},
+	)
+}
+
+func receiveMarksReceivedByWhomAndWhen(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
 	start := time.Now()
@@ -40,9 +53,7 @@ func TestReceive_MarksReceivedByWhomAndWhen(t *testing.T) {
 	}
 }
 
-func TestReceive_RepeatScanChangesNothingAndWarns(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func receiveRepeatScanChangesNothingAndWarns(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
 	first := w.mustGet(t, smp.Accession)
@@ -63,9 +74,7 @@ func TestReceive_RepeatScanChangesNothingAndWarns(t *testing.T) {
 	}
 }
 
-func TestReceive_LateReceiptWarns(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func receiveLateReceiptWarns(t *testing.T, w world) {
 	ctx := context.Background()
 	onTime := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0] // collected 3 h ago
 	late := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
@@ -75,7 +84,9 @@ func TestReceive_LateReceiptWarns(t *testing.T) {
 		t.Fatalf("receipt 3 h after collection: %+v %v", r, err)
 	}
 	// The lab clock is 22 h on: the second tube is received 25 h after collection.
+	clock := w.samples.Now
 	w.samples.Now = func() time.Time { return time.Now().UTC().Add(22 * time.Hour) }
+	defer func() { w.samples.Now = clock }()
 	r, err = w.samples.Receive(ctx, w.tech, late.Accession)
 	if err != nil {
 		t.Fatal(err)
@@ -88,9 +99,7 @@ func TestReceive_LateReceiptWarns(t *testing.T) {
 	}
 }
 
-func TestReceive_HeldSampleIsReceivedWithAWarning(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func receiveHeldSampleIsReceivedWithAWarning(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
 	if _, err := w.samples.Quarantine(ctx, w.manager, smp.Accession, "tube leaked in transport"); err != nil {
@@ -108,9 +117,7 @@ func TestReceive_HeldSampleIsReceivedWithAWarning(t *testing.T) {
 	}
 }
 
-func TestReceive_TechnicianOfAnotherSiteIsForbidden(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func receiveTechnicianOfAnotherSiteIsForbidden(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustCollectTubes(t, w.collection(tube("whole_blood", "PED", "4")))[0]
 	before := w.tally(t)
@@ -124,9 +131,7 @@ func TestReceive_TechnicianOfAnotherSiteIsForbidden(t *testing.T) {
 	}
 }
 
-func TestUndoReceive_NeedsReasonReturnsToCollected(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func undoReceiveNeedsReasonReturnsToCollected(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
 
@@ -161,9 +166,7 @@ func TestUndoReceive_NeedsReasonReturnsToCollected(t *testing.T) {
 	}
 }
 
-func TestUndoReceive_RefusedWhenAliquotsExist(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+func undoReceiveRefusedWhenAliquotsExist(t *testing.T, w world) {
 	ctx := context.Background()
 	smp := w.mustReceived(t, "whole_blood", "PED", "4")
 	kids := w.mustAliquot(t, smp.Accession, sample.Split{Count: 2, Volume: dec("0.5"), SpecimenType: "plasma"})

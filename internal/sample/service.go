@@ -11,6 +11,7 @@ import (
 
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
+	"biobank/internal/checkcode"
 	"biobank/internal/db"
 	"biobank/internal/participant"
 )
@@ -54,8 +55,12 @@ var (
 
 // find resolves a scanned code (accession ID or tube barcode, surrounding whitespace
 // ignored) on q. A live sample's tube barcode wins over an ended one with the same
-// barcode.
+// barcode. A hand-typed accession ID with look-alike letters (O for 0) or grouping spaces
+// and hyphens resolves too, read as the check-code scheme reads it.
 func (s *Service) find(q *gorm.DB, raw string) (Sample, error) {
+	// q may run two queries: a new session makes each start from q's preloads and locking
+	// clause rather than from the conditions the previous query added.
+	q = q.Session(&gorm.Session{})
 	code := strings.TrimSpace(raw)
 	if code == "" {
 		return Sample{}, apperr.Invalid("sample", "Scan or type a sample's accession ID or tube barcode.")
@@ -69,6 +74,11 @@ func (s *Service) find(q *gorm.DB, raw string) (Sample, error) {
 		Limit(1).Find(&found).Error
 	if err != nil {
 		return Sample{}, fmt.Errorf("sample: find %s: %w", code, err)
+	}
+	if n := checkcode.Normalize(code); len(found) == 0 && n != strings.ToUpper(code) && checkcode.Valid(n) {
+		if err := q.Where("accession = ?", n).Limit(1).Find(&found).Error; err != nil {
+			return Sample{}, fmt.Errorf("sample: find %s: %w", n, err)
+		}
 	}
 	if len(found) == 0 {
 		return Sample{}, s.checkScanned(code)
