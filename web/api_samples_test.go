@@ -179,7 +179,8 @@ func TestAPISamples_GetByAccessionOrTubeBarcode(t *testing.T) {
 	ids := a.mustCollect(t, "nurse", pseudonym, labelled, serumTube)
 	acc := ids[0]
 
-	for _, code := range []string{acc, "FX00099999", "  " + strings.ToLower(acc) + " ", "\t" + acc + "\n"} {
+	grouped := strings.ToLower(acc[:4] + " " + acc[4:8] + " " + acc[8:]) // as read aloud from a label
+	for _, code := range []string{acc, "FX00099999", "  " + strings.ToLower(acc) + " ", "\t" + acc + "\n", grouped, acc[:6] + "-" + acc[6:]} {
 		got := a.api(t, "GET", samplePath(code), nurse, nil).wantStatus(t, http.StatusOK).object(t)
 		if got["id"] != acc || got["tube_barcode"] != "FX00099999" || got["participant"] != pseudonym {
 			t.Errorf("GET %q = %v, want %s", code, got, acc)
@@ -393,12 +394,15 @@ func TestAPISamples_ProcessingComputesSPREC(t *testing.T) {
 		{"frozen in the future", serum, with(map[string]any{"frozen_at": time.Now().UTC().Add(time.Hour).Format(time.RFC3339)}),
 			422, "invalid", "frozen_at", tech, ""},
 		{"tube not received", unreceived, workedSerumProcessing(t0), 409, "wrong_status", "", tech, ""},
-		{"unknown temperature", serum, with(map[string]any{"pre_centrifugation_temp": "warm"}), 400, "malformed", "", tech, ""},
+		{"unknown temperature", serum, with(map[string]any{"pre_centrifugation_temp": "warm"}), 400, "malformed", "", tech, "temperature"},
 		{"nurse", serum, workedSerumProcessing(t0), 403, "forbidden", "", a.usedToken(t, "nurse"), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := a.state(t)
-			a.api(t, "POST", samplePath(tc.code, "/processing"), tc.token, tc.body).wantError(t, tc.status, tc.errCode, tc.field)
+			e := a.api(t, "POST", samplePath(tc.code, "/processing"), tc.token, tc.body).wantError(t, tc.status, tc.errCode, tc.field)
+			if !strings.Contains(e.Message, tc.description) {
+				t.Errorf("message %q does not mention %q", e.Message, tc.description)
+			}
 			a.assertUnchanged(t, before)
 		})
 	}
@@ -709,7 +713,9 @@ func TestAPISamples_ConsentWithdrawalHoldsAndDecisions(t *testing.T) {
 		a.api(t, "POST", path, token, body).wantError(t, status, code, field)
 		a.assertUnchanged(t, before)
 	}
-	decide := func(d string) map[string]any { return map[string]any{"decision": d, "reason": "steering committee, 2026-03"} }
+	decide := func(d string) map[string]any {
+		return map[string]any{"decision": d, "reason": "steering committee, 2026-03"}
+	}
 	refuse(t, nurse, samplePath(serum, "/decision"), decide("destroy"), 403, "forbidden", "")
 	refuse(t, tech, samplePath(serum, "/decision"), decide("destroy"), 403, "forbidden", "")
 	refuse(t, manager, samplePath(serum, "/decision"), map[string]any{"decision": "destroy", "reason": ""}, 422, "reason_required", "reason")

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"biobank/internal/sprec"
 )
 
 // bindJSON decodes the request body into v strictly: the body must be one JSON object of
@@ -49,6 +51,12 @@ func malformed(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	// A coded value the JSON names wrongly (a SPREC temperature "warm"): the JSON was read,
+	// and the type's own sentence says what it accepts.
+	var ie *sprec.InputError
+	if errors.As(err, &ie) {
+		return &malformedError{Message: ie.Message}
 	}
 	return &malformedError{Message: "The body could not be read as JSON."}
 }

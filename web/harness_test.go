@@ -30,6 +30,7 @@ import (
 	"biobank/internal/db/dbtest"
 	"biobank/internal/participant"
 	"biobank/internal/sample"
+	"biobank/internal/storage"
 	"biobank/internal/study"
 	"biobank/web"
 )
@@ -606,11 +607,14 @@ func (a *app) actorOf(tb testing.TB, username string) auth.Actor {
 }
 
 // services returns the study, participant and consent services on the app's database,
-// with the real clock as the server has.
+// with the real clock as the server has, and wired as the server wires them: a withdrawal
+// puts the participant's samples on hold.
 func (a *app) services() (*study.Service, *participant.Service, *consent.Service) {
 	st := study.NewService(a.db)
 	ps := &participant.Service{DB: a.db, Studies: st, Now: st.Now}
-	return st, ps, &consent.Service{DB: a.db, Participants: ps, Now: st.Now}
+	cs := &consent.Service{DB: a.db, Participants: ps, Now: st.Now}
+	cs.OnWithdraw = sample.NewService(a.db, ps).HoldForWithdrawal
+	return st, ps, cs
 }
 
 // seedClinic seeds the staff of LUX (seedStaff), the site KIEL with the nurse
@@ -768,10 +772,13 @@ func (a *app) mustReadyParticipant(tb testing.TB, nurse string, tiers ...string)
 	return pseudonym, id
 }
 
-// sampleService is the sample service on the app's database, configured as the server's.
+// sampleService is the sample service on the app's database, configured as the server's
+// (storage frees a position when a sample's life ends).
 func (a *app) sampleService() *sample.Service {
 	_, ps, _ := a.services()
-	return sample.NewService(a.db, ps)
+	smp := sample.NewService(a.db, ps)
+	storage.NewService(a.db, smp)
+	return smp
 }
 
 // collectedAt is when the helpers' tubes were drawn: two hours ago, to the minute, so that

@@ -97,7 +97,7 @@ func (s *Service) HoldForWithdrawal(tx *gorm.DB, actor auth.Actor, c consent.Con
 	if err != nil {
 		return nil, err
 	}
-	text := "consent withdrawn: " + reason
+	text := reason // HoldText says "consent withdrawn: "
 	var entries []audit.Entry
 	for _, smp := range rows {
 		before := smp.record()

@@ -152,24 +152,24 @@ func (s *Service) relocate(tx *gorm.DB, actor auth.Actor, boxes []Box, to Freeze
 			WHERE p.box_id = ? ORDER BY p.row, p.col FOR UPDATE OF s`, b.ID).Scan(&inside).Error; err != nil {
 			return err
 		}
-		befores := make([]Location, len(inside))
-		for i, m := range inside {
-			l, err := locationOf(tx, b.ID, Position{m.Row, m.Col})
-			if err != nil {
-				return err
-			}
-			befores[i] = l
+		// One lookup of the box's place before and after serves every sample inside.
+		from, err := locationOf(tx, b.ID, Position{1, 1})
+		if err != nil {
+			return err
 		}
 		if err := tx.Model(&Box{}).Where("id = ?", b.ID).Updates(map[string]any{"freezer_id": to.ID, "rack_id": rackID}).Error; err != nil {
 			return err
 		}
-		for i, m := range inside {
-			after, err := locationOf(tx, b.ID, Position{m.Row, m.Col})
-			if err != nil {
-				return err
-			}
+		dest, err := locationOf(tx, b.ID, Position{1, 1})
+		if err != nil {
+			return err
+		}
+		for _, m := range inside {
+			before, after := from, dest
+			before.Position = Position{m.Row, m.Col}.String()
+			after.Position = before.Position
 			e := actor.Entry("sample.move", "sample", m.Accession)
-			e.Reason, e.Before, e.After = reason, map[string]any{"location": befores[i]}, map[string]any{"location": after}
+			e.Reason, e.Before, e.After = reason, map[string]any{"location": before}, map[string]any{"location": after}
 			entries = append(entries, e)
 		}
 		be := actor.Entry("storage.move_box", "box", b.Barcode)

@@ -92,6 +92,9 @@ func (s *Service) placeIn(tx *gorm.DB, actor auth.Actor, barcode, position, code
 	if err != nil {
 		return out, none, err
 	}
+	if !b.Freezer.Active {
+		return out, none, apperr.Conflict("freezer_inactive", "box", fmt.Sprintf("Box %s is in %s, which is out of service.", b.Barcode, b.Freezer.Name))
+	}
 	if smp.SiteID != b.Freezer.SiteID {
 		return out, none, apperr.Conflict("wrong_site", "sample", fmt.Sprintf("%s is in the custody of another site than box %s.", smp.Accession, b.Barcode))
 	}
@@ -220,6 +223,9 @@ func (s *Service) Remove(ctx context.Context, actor auth.Actor, barcode, positio
 		b, err := findBox(tx.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "boxes"}}), actor, barcode)
 		if err != nil {
 			return err
+		}
+		if !b.Contains(pos) {
+			return apperr.Invalid("position", fmt.Sprintf("Box %s has positions A1 to %s; there is no %s.", b.Barcode, Position{b.Rows, b.Cols}, pos))
 		}
 		var acc []string
 		if err := tx.Raw(`SELECT s.accession FROM sample_positions p JOIN samples s ON s.id = p.sample_id
