@@ -183,6 +183,7 @@ func aliquotNotBeforeReceiptNorByAnotherSite(t *testing.T, w world) {
 	before := w.tally(t)
 	_, err := w.samples.Aliquot(ctx, w.tech, smp.Accession, sample.Split{Count: 2, Volume: dec("0.5")})
 	wantConflict(t, err, "wrong_status")
+	w.unchanged(t, before)
 	if _, err := w.samples.Receive(ctx, w.tech, smp.Accession); err != nil {
 		t.Fatal(err)
 	}

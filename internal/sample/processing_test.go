@@ -134,6 +134,7 @@ func recordProcessingRefusedBeforeReceiptAndToOtherSites(t *testing.T, w world) 
 	if c := wantConflict(t, err, "wrong_status"); !strings.Contains(c.Message, "collected") || !strings.Contains(c.Message, "receive") {
 		t.Errorf("message %q should say it is collected and must be received", c.Message)
 	}
+	w.unchanged(t, before)
 	if _, err := w.samples.Receive(ctx, w.tech, smp.Accession); err != nil {
 		t.Fatal(err)
 	}
