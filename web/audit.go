@@ -88,11 +88,7 @@ func (s *Server) renderAudit(c echo.Context, verify *audit.VerifyResult) error {
 			return err
 		}
 		list.Events = page.Events
-		if page.NextCursor > 0 {
-			q := c.QueryParams()
-			q.Set("cursor", strconv.FormatInt(page.NextCursor, 10))
-			list.NextURL = "/audit?" + q.Encode()
-		}
+		list.NextURL = nextPageURL(c, "/audit", page.NextCursor)
 	}
 	p := s.page(c, "Audit trail")
 	p.Nav = "audit"
@@ -137,4 +133,15 @@ func (s *Server) auditExportCSV(c echo.Context) error {
 		}
 		filter.Cursor = page.NextCursor
 	}
+}
+
+// nextPageURL is the link to the next page of a keyset-paginated list: the same query with
+// the cursor moved on, or empty on the last page.
+func nextPageURL(c echo.Context, path string, next int64) string {
+	if next <= 0 {
+		return ""
+	}
+	q := c.QueryParams()
+	q.Set("cursor", strconv.FormatInt(next, 10))
+	return path + "?" + q.Encode()
 }

@@ -56,11 +56,7 @@ func (s *Server) participantsPage(c echo.Context) error {
 		status = http.StatusUnprocessableEntity
 	}
 	v.Rows = rows
-	if next > 0 {
-		q := c.QueryParams()
-		q.Set("cursor", strconv.FormatInt(next, 10))
-		v.NextURL = "/participants?" + q.Encode()
-	}
+	v.NextURL = nextPageURL(c, "/participants", next)
 	p := s.page(c, "Participants")
 	p.Nav = "participants"
 	return s.render(c, status, templates.ParticipantsPage(p, v))

@@ -42,11 +42,7 @@ func (s *Server) samplesPage(c echo.Context) error {
 		status = http.StatusUnprocessableEntity
 	}
 	v.Rows = rows
-	if next > 0 {
-		q := c.QueryParams()
-		q.Set("cursor", strconv.FormatInt(next, 10))
-		v.NextURL = "/samples?" + q.Encode()
-	}
+	v.NextURL = nextPageURL(c, "/samples", next)
 	p := s.page(c, "Samples")
 	p.Nav = "samples"
 	return s.render(c, status, templates.SamplesPage(p, v))
