@@ -261,3 +261,23 @@ func (s *Server) apiRackImport(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"box": f.Rack, "placed": n})
 }
+
+func (s *Server) apiBoxTypes(c echo.Context) error {
+	ts, err := s.storage.BoxTypes(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"box_types": ts})
+}
+
+func (s *Server) apiCreateBoxType(c echo.Context) error {
+	var in storage.BoxTypeInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	t, err := s.storage.CreateBoxType(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, t)
+}

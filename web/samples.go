@@ -68,6 +68,13 @@ func (s *Server) renderSample(c echo.Context, status int, failed string, f *temp
 	if v.Location, err = s.storage.Location(ctx, smp.ID); err != nil {
 		return err
 	}
+	if v.Location != nil {
+		g, err := s.storage.Grid(ctx, a, v.Location.Box)
+		if err != nil {
+			return err
+		}
+		v.Grid = &g
+	}
 	if smp.Parent != nil {
 		parent, err := s.samples.Get(ctx, a, smp.Parent.Accession)
 		if err != nil {

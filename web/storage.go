@@ -30,7 +30,15 @@ func (s *Server) renderStorage(c echo.Context, status int, failed string, f *tem
 	if err != nil {
 		return err
 	}
-	v := templates.StorageView{Freezers: fs, Boxes: boxes, Forms: map[string]templates.Form{}, CanSetUp: a.Is(auth.RoleManager, auth.RoleAdmin)}
+	v := templates.StorageView{Freezers: fs, Boxes: boxes, Forms: map[string]templates.Form{}, CanSetUp: a.Is(auth.RoleManager, auth.RoleAdmin),
+		IsAdmin: a.Is(auth.RoleAdmin)}
+	types, err := s.storage.BoxTypes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range types {
+		v.BoxTypes = append(v.BoxTypes, templates.Option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name})
+	}
 	for _, t := range storage.FreezerTypes {
 		v.Types = append(v.Types, templates.Option{Value: t, Label: t})
 	}
@@ -87,17 +95,30 @@ func (s *Server) createRack(c echo.Context) error {
 }
 
 func (s *Server) createBox(c echo.Context) error {
-	f := formFrom(c, "barcode", "freezer", "rack", "size")
+	f := formFrom(c, "barcode", "freezer", "rack", "box_type")
 	return s.storageForm(c, "box", f, func() (string, error) {
-		rows, cols, ok := strings.Cut(f.Value("size"), "x")
-		r, _ := strconv.Atoi(rows)
-		cl, _ := strconv.Atoi(cols)
-		if !ok {
-			return "", apperr.Invalid("size", "Choose the box type.")
+		if f.Value("box_type") == "" {
+			return "", apperr.Invalid("box_type", "Choose the box type.")
 		}
 		b, err := s.storage.CreateBox(c.Request().Context(), actor(c), storage.BoxInput{Barcode: f.Value("barcode"),
-			Freezer: f.Value("freezer"), Rack: f.Value("rack"), Rows: r, Cols: cl})
+			Freezer: f.Value("freezer"), Rack: f.Value("rack"), BoxType: f.Value("box_type")})
 		return "Box " + b.Barcode + " was added.", err
+	})
+}
+
+func (s *Server) createBoxType(c echo.Context) error {
+	f := formFrom(c, "name", "rows", "cols")
+	return s.storageForm(c, "boxtype", f, func() (string, error) {
+		rows, err := formInt(f, "rows", "number of rows", true)
+		if err != nil {
+			return "", err
+		}
+		cols, err := formInt(f, "cols", "number of columns", true)
+		if err != nil {
+			return "", err
+		}
+		t, err := s.storage.CreateBoxType(c.Request().Context(), actor(c), storage.BoxTypeInput{Name: f.Value("name"), Rows: rows, Cols: cols})
+		return "Box type " + t.Name + " was added.", err
 	})
 }
 

@@ -240,8 +240,10 @@ type BoxInput struct {
 	Freezer  string `json:"freezer"`
 	Rack     string `json:"rack"`
 	RackSlot string `json:"rack_slot"`
-	Rows     int    `json:"rows"`
-	Cols     int    `json:"cols"`
+	// BoxType (an id or name) gives the grid; else Rows and Cols do.
+	BoxType string `json:"box_type"`
+	Rows    int    `json:"rows"`
+	Cols    int    `json:"cols"`
 }
 
 var boxBarcodePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{3,40}$`)
@@ -255,16 +257,22 @@ func (s *Service) CreateBox(ctx context.Context, actor auth.Actor, in BoxInput) 
 	if !boxBarcodePattern.MatchString(b.Barcode) {
 		return Box{}, apperr.Invalid("barcode", "A box barcode has 3 to 40 letters, digits, dots, dashes or underscores.")
 	}
-	if b.Rows < 1 || b.Rows > 26 {
-		return Box{}, apperr.Invalid("rows", "A box has 1 to 26 rows (A to Z).")
-	}
-	if b.Cols < 1 || b.Cols > 30 {
-		return Box{}, apperr.Invalid("cols", "A box has 1 to 30 columns.")
+	if strings.TrimSpace(in.BoxType) == "" {
+		if err := checkGrid(b.Rows, b.Cols); err != nil {
+			return Box{}, err
+		}
 	}
 	if len(b.RackSlot) > 20 {
 		return Box{}, apperr.Invalid("rack_slot", "The rack slot may have at most 20 characters.")
 	}
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if ref := strings.TrimSpace(in.BoxType); ref != "" {
+			t, err := boxType(tx, ref)
+			if err != nil {
+				return err
+			}
+			b.Rows, b.Cols = t.Rows, t.Cols
+		}
 		f, err := findFreezer(tx, actor, in.Freezer)
 		if err != nil {
 			return err
