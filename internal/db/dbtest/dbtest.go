@@ -144,6 +144,7 @@ func templateDatabase(tb testing.TB, server string) string {
 			tb.Fatalf("dbtest: drop stale template: %v", err)
 		}
 	}
+	dropStaleTemplates(ctx, conn, name)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		tb.Fatalf("dbtest: create template: %v", err)
 	}
@@ -190,4 +191,25 @@ func randomSuffix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// dropStaleTemplates removes templates of older migration sets, so they do not pile up on a
+// developer's server. It is best effort: a template still in use elsewhere stays.
+func dropStaleTemplates(ctx context.Context, conn *pgx.Conn, keep string) {
+	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'biobank_template_%' AND datname <> $1", keep)
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil {
+			stale = append(stale, n)
+		}
+	}
+	rows.Close()
+	for _, n := range stale {
+		_, _ = conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{n}.Sanitize()+" WITH is_template false")
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize())
+	}
 }
