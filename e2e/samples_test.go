@@ -126,7 +126,7 @@ func TestNurse_RegistersVisitTubes(t *testing.T) {
 	if got := fieldValue(t, ctx, "f-collected_at"); !strings.HasPrefix(got, today()+"T") {
 		t.Errorf("collection time pre-filled as %q, want now (%sT…)", got, today())
 	}
-	for i, want := range []struct{ kind, volume string }{{"whole_blood in PED", "9"}, {"serum in SST", "7.5"}} {
+	for i, want := range []struct{ kind, volume string }{{"Whole blood", "9"}, {"Serum", "7.5"}} {
 		row := fmt.Sprintf(`[data-testid="tube-%d"]`, i)
 		if got := text(t, ctx, fmt.Sprintf("tube-%d", i)); !strings.Contains(got, want.kind) {
 			t.Errorf("tube row %d reads %q, want %q", i, got, want.kind)
@@ -143,16 +143,25 @@ func TestNurse_RegistersVisitTubes(t *testing.T) {
 	}
 
 	// Only 8.5 mL of EDTA blood came, in a pre-labelled 2D cryovial whose barcode is
-	// scanned into the row. A scanner ends with Enter, which would submit the form from
-	// that field before the nurse has checked the rest; so the barcode is typed without
-	// Enter and she submits with the button, as she would after looking the form over.
+	// scanned into the row. A scanner ends with Enter: on this form Enter moves on to the
+	// next field instead of submitting, so the nurse submits with the button once she has
+	// looked the form over.
 	barcode := "FR0042-7731"
-	status = submit(t, ctx, "register the tubes",
+	if err := chromedp.Do(ctx,
 		clearInput("f-tubes[0].volume"),
 		chromedp.SendKeys(byID("f-tubes[0].volume"), "8.5"),
-		chromedp.SendKeys(byID("f-tubes[0].tube_barcode"), barcode),
-		chromedp.Click(testID("collect-submit")),
-	)
+		chromedp.Click(byID("f-tubes[0].tube_barcode")),
+		chromedp.KeyEvent(barcode), pressEnter(),
+	); err != nil {
+		t.Fatalf("scan the tube barcode: %v", err)
+	}
+	if got := location(t, ctx); got == participantURL {
+		t.Fatal("the scanner's Enter submitted the collection form")
+	}
+	if got := activeID(t, ctx); got != "f-tubes[1].volume" {
+		t.Errorf("after the scan the focus is on %q, want the next row's volume", got)
+	}
+	status = submit(t, ctx, "register the tubes", chromedp.Click(testID("collect-submit")))
 	if status != http.StatusOK {
 		t.Fatalf("register the tubes: status %d%s", status, pageState(ctx))
 	}

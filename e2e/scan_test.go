@@ -67,9 +67,18 @@ func TestScanBox_SlashFocusesAndReportsNoMatch(t *testing.T) {
 // (chromedp.KeyEvent sends the character as a separate char event, which a cancelled
 // keydown does not stop, unlike a real key press.)
 func pressKey(key, code string, keyCode int64) chromedp.Action[chromedp.Void] {
+	return pressKeyText(key, code, key, keyCode)
+}
+
+// pressEnter presses Enter as a keyboard (or a barcode scanner) does.
+func pressEnter() chromedp.Action[chromedp.Void] {
+	return pressKeyText("Enter", "Enter", "\r", 13)
+}
+
+func pressKeyText(key, code, text string, keyCode int64) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: key, Code: code,
-			Text: key, UnmodifiedText: key, WindowsVirtualKeyCode: keyCode, NativeVirtualKeyCode: keyCode}
+			Text: text, UnmodifiedText: text, WindowsVirtualKeyCode: keyCode, NativeVirtualKeyCode: keyCode}
 		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, down); err != nil {
 			return err
 		}

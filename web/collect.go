@@ -28,8 +28,19 @@ func (s *Server) collectView(c echo.Context) (templates.CollectView, error) {
 	if !ok {
 		return templates.CollectView{}, apperr.NotFound("visit", c.Param("visit"))
 	}
+	types, containers, err := s.studies.Vocabularies(ctx)
+	if err != nil {
+		return templates.CollectView{}, err
+	}
+	labels := map[string]string{}
+	for _, t := range types {
+		labels[t.Code] = t.Label
+	}
+	for _, ct := range containers {
+		labels[ct.Code] = ct.Label
+	}
 	return templates.CollectView{Pseudonym: p.Pseudonym, Study: st.Code, Visit: def.Code, VisitName: def.Name,
-		Requirements: def.Requirements, Form: templates.NewForm()}, nil
+		Requirements: def.Requirements, Form: templates.NewForm(), Labels: labels}, nil
 }
 
 func (s *Server) collectPage(c echo.Context) error {

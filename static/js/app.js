@@ -46,6 +46,23 @@
     }
   }
 
+  // In forms marked data-enter-moves (a row per tube, each with a barcode field), a
+  // scanner's Enter moves to the next field instead of submitting the whole form after the
+  // first scan. Without JavaScript, Enter submits, as any form does.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter") return;
+    var t = e.target;
+    var form = t && t.form;
+    if (!form || !form.hasAttribute("data-enter-moves") || t.tagName !== "INPUT" || t.type === "submit") return;
+    e.preventDefault();
+    var fields = Array.prototype.filter.call(form.elements, function (el) {
+      return (el.tagName === "INPUT" && (el.type === "text" || el.type === "number") && !el.disabled) || el.type === "submit";
+    });
+    var i = fields.indexOf(t);
+    var next = fields[i + 1];
+    if (next) next.focus();
+  });
+
   // Buttons marked data-confirm ask before submitting a destructive form.
   document.addEventListener("submit", function (e) {
     var btn = e.submitter;
