@@ -65,7 +65,7 @@ func TestCollectPage_RegistersTheTickedTubes(t *testing.T) {
 			t.Errorf("row %d volume %q, want %q", i, got, want)
 		}
 	}
-	if fs := p.wantTestID(t, "tube-0").Text(); !strings.Contains(fs, "whole_blood") || !strings.Contains(fs, "PED") {
+	if fs := p.wantTestID(t, "tube-0").Text(); !strings.Contains(fs, "Whole blood") || !strings.Contains(fs, "EDTA") {
 		t.Errorf("row 0 reads %q", fs)
 	}
 	if got := p.inputValue(t, "collected_at"); got == "" {
