@@ -156,14 +156,14 @@ func HomePage(p Page, h Home) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			case "manager":
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<a class=\"card\" href=\"/audit\"><div class=\"stat\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<a class=\"card\" href=\"/consent-actions\">Consent actions — samples held after a withdrawal, awaiting your decision</a> <a class=\"card\" href=\"/storage\">Storage — occupancy of every freezer</a> <a class=\"card\" href=\"/audit\"><div class=\"stat\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var10 string
 				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(h.ChainEvents, 10))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/home.templ`, Line: 27, Col: 91}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/home.templ`, Line: 29, Col: 91}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
@@ -174,12 +174,12 @@ func HomePage(p Page, h Home) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			case "technician":
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"card\">At the bench: scan a tube, box or shipment code into the box above to open it.</div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<a class=\"card\" href=\"/samples/receive\" data-testid=\"home-receive\">Receive tubes — scan them in as they arrive</a> <a class=\"card\" href=\"/storage\">Storage — scan a box to fill it, find space, move boxes</a> <a class=\"card\" href=\"/storage/checked-out\">Checked out — what is out of its box, by whom, since when</a><div class=\"card\">At the bench: scan a tube or box code into the box above to open it.</div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			case "nurse":
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<div class=\"card\">At the clinic: scan or type a participant's pseudonym into the box above to open their record.</div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<a class=\"card\" href=\"/participants/new\" data-testid=\"home-enrol\">Enrol a participant — a pseudonym is generated for you</a> <a class=\"card\" href=\"/participants\">Participants and consents</a><div class=\"card\">At the clinic: scan or type a participant's pseudonym into the box above to open their record, then register the tubes of the visit.</div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

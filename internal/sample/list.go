@@ -52,6 +52,7 @@ type Row struct {
 	CollectedAt  time.Time       `json:"collected_at"`
 	Site         string          `json:"site"`
 	Parent       *string         `json:"parent"`
+	VisitID      int64           `json:"-"`
 }
 
 // List returns one page of samples, newest first, in one query with keyset pagination
@@ -123,7 +124,7 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, 
 	if f.Cursor > 0 {
 		add("s.id < ?", f.Cursor)
 	}
-	q := `SELECT s.id, s.accession, s.tube_barcode, p.pseudonym AS participant, st.code AS study, vd.code AS visit,
+	q := `SELECT s.id, s.accession, s.tube_barcode, p.pseudonym AS participant, st.code AS study, vd.code AS visit, s.visit_id,
 		s.specimen_type, s.status, s.hold, s.hold_kind, s.hold_reason, s.volume, s.unit, s.collected_at, si.code AS site,
 		pa.accession AS parent
 		FROM samples s
