@@ -75,6 +75,9 @@ func (s *Server) renderAudit(c echo.Context, verify *audit.VerifyResult) error {
 		form.Values[k] = c.QueryParam(k)
 	}
 	list := templates.AuditList{Filter: form, Verify: verify}
+	exportQuery := c.QueryParams()
+	exportQuery.Del("cursor")
+	list.ExportCSV = "/audit/export.csv?" + exportQuery.Encode()
 	status := http.StatusOK
 	filter, err := auditFilter(c)
 	if err != nil {
