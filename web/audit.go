@@ -75,8 +75,12 @@ func (s *Server) renderAudit(c echo.Context, verify *audit.VerifyResult) error {
 		form.Values[k] = c.QueryParam(k)
 	}
 	list := templates.AuditList{Filter: form, Verify: verify}
-	exportQuery := c.QueryParams()
-	exportQuery.Del("cursor")
+	exportQuery := url.Values{}
+	for k, v := range c.QueryParams() {
+		if k != "cursor" {
+			exportQuery[k] = v
+		}
+	}
 	list.ExportCSV = "/audit/export.csv?" + exportQuery.Encode()
 	status := http.StatusOK
 	filter, err := auditFilter(c)
@@ -144,7 +148,10 @@ func nextPageURL(c echo.Context, path string, next int64) string {
 	if next <= 0 {
 		return ""
 	}
-	q := c.QueryParams()
+	q := url.Values{} // a copy: echo's QueryParams is the request's own map
+	for k, v := range c.QueryParams() {
+		q[k] = v
+	}
 	q.Set("cursor", strconv.FormatInt(next, 10))
 	return path + "?" + q.Encode()
 }
