@@ -45,7 +45,8 @@ func (s *Server) home(c echo.Context) error {
 
 // scan resolves what was scanned or typed into the header box: one exact match goes
 // straight to its page; a wrong check character says so; no match says so, echoing what
-// was scanned. Later areas (samples, boxes, shipments) add their resolvers here.
+// was scanned. It tries samples (accession ID, tube barcode), then boxes, then pseudonyms;
+// shipments will add theirs.
 func (s *Server) scan(c echo.Context) error {
 	q := strings.TrimSpace(c.QueryParam("q"))
 	if q == "" {
