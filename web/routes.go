@@ -113,6 +113,7 @@ func (s *Server) routes() {
 	s.route("POST", "/storage/import", lab, s.importPreview)
 	s.route("POST", "/storage/import/confirm", lab, s.importConfirm)
 	s.route("GET", "/boxes/:barcode", signedIn, s.boxPage)
+	s.route("GET", "/boxes/:barcode/grid", signedIn, s.boxGrid)
 	s.route("POST", "/boxes/:barcode", lab, s.placeScan)
 	s.route("POST", "/boxes/:barcode/move", managers, s.moveBox)
 	s.route("POST", "/samples/:code/storage", lab, s.sampleStorageAction)

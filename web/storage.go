@@ -332,3 +332,14 @@ func (s *Server) moveRack(c echo.Context) error {
 		return "The rack and its boxes were moved.", s.storage.MoveRack(c.Request().Context(), actor(c), id, f.Value("freezer"), f.Value("reason"))
 	})
 }
+
+// boxGrid renders only a box's grid, for the box page's script to refresh it while
+// colleagues place tubes into the same box.
+func (s *Server) boxGrid(c echo.Context) error {
+	g, err := s.storage.Grid(c.Request().Context(), actor(c), c.Param("barcode"))
+	if err != nil {
+		return err
+	}
+	canPlace := actor(c).Is(auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin)
+	return s.render(c, http.StatusOK, templates.BoxGrid(g, strings.ToUpper(c.QueryParam("position")), c.QueryParam("sample"), canPlace))
+}

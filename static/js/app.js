@@ -63,6 +63,20 @@
     if (next) next.focus();
   });
 
+  // A box grid refreshes itself every few seconds while the page is visible, so two
+  // technicians filling one box see each other's tubes. The page works without it: every
+  // placement reloads the grid anyway.
+  var live = document.querySelector("[data-live-grid]");
+  if (live && window.fetch) {
+    setInterval(function () {
+      if (document.hidden) return;
+      fetch(live.getAttribute("data-live-grid"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html) live.innerHTML = html; })
+        .catch(function () { /* the next tick tries again */ });
+    }, 5000);
+  }
+
   // Buttons marked data-confirm ask before submitting a destructive form.
   document.addEventListener("submit", function (e) {
     var btn = e.submitter;
