@@ -200,11 +200,74 @@ func (s *Service) RecordProcessing(ctx context.Context, actor auth.Actor, code s
 		}
 		e := actor.Entry("sample.process", "sample", smp.Accession)
 		e.Before, e.After = before, map[string]any{"sprec": smp.SPREC, "processing": json.RawMessage(raw)}
-		_, err = audit.Append(tx, e)
-		return err
+		entries, err := s.passOnProcessing(tx, actor, smp, prev, p, now)
+		if err != nil {
+			return err
+		}
+		for _, e := range append([]audit.Entry{e}, entries...) {
+			if _, err := audit.Append(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Sample{}, fmt.Errorf("sample: processing of %s: %w", code, err)
 	}
 	return smp, nil
+}
+
+// passOnProcessing gives a corrected processing record to the live descendants that still
+// carry the one they inherited (aliquots made before the record was completed), so their
+// SPREC codes follow. A descendant whose own processing was recorded since keeps it. It
+// returns their audit entries for the caller to append last.
+func (s *Service) passOnProcessing(tx *gorm.DB, actor auth.Actor, parent Sample, prev, next Processing, now time.Time) ([]audit.Entry, error) {
+	var kids []Sample
+	err := tx.Raw(`WITH RECURSIVE tree AS (
+			SELECT id FROM samples WHERE parent_id = ?
+			UNION ALL
+			SELECT c.id FROM samples c JOIN tree t ON c.parent_id = t.id)
+		SELECT * FROM samples WHERE id IN (SELECT id FROM tree) AND status NOT IN ('consumed', 'destroyed', 'lost')
+		ORDER BY id FOR UPDATE`, parent.ID).Scan(&kids).Error
+	if err != nil || len(kids) == 0 {
+		return nil, err
+	}
+	next.PrimaryContainer = primaryContainer(parent, next)
+	raw, err := json.Marshal(next)
+	if err != nil {
+		return nil, err
+	}
+	var entries []audit.Entry
+	for _, k := range kids {
+		own, err := processingOf(k)
+		if err != nil {
+			return nil, err
+		}
+		if !sameRecord(own, prev) {
+			continue
+		}
+		before := map[string]any{"sprec": k.SPREC, "processing": k.Processing}
+		k.Processing = raw
+		if err := s.computeSPREC(&k); err != nil {
+			return nil, err
+		}
+		if err := tx.Model(&Sample{}).Where("id = ?", k.ID).Updates(map[string]any{"processing": string(raw),
+			"sprec": k.SPREC, "sprec_version": k.SPRECVersion, "updated_at": now}).Error; err != nil {
+			return nil, err
+		}
+		e := actor.Entry("sample.process", "sample", k.Accession)
+		e.Reason = "processing of " + parent.Accession + " recorded after this aliquot was made"
+		e.Before, e.After = before, map[string]any{"sprec": k.SPREC, "processing": json.RawMessage(raw)}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// sameRecord reports whether two processing records hold the same facts, whatever primary
+// container each names.
+func sameRecord(a, b Processing) bool {
+	a.PrimaryContainer, b.PrimaryContainer = "", ""
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
 }

@@ -188,3 +188,36 @@ func aliquotInheritsProcessingAndPrimaryContainer(t *testing.T, w world) {
 		t.Errorf("serum aliquot %s %s SPREC %q", sk[0].Volume, sk[0].Unit, sk[0].SPREC)
 	}
 }
+
+func TestRecordProcessing_LaterRecordReachesInheritingAliquots(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	parent := w.mustReceived(t, "serum", "SST", "5")
+	kids := w.mustAliquot(t, parent.Accession, sample.Split{Count: 3, Volume: dec("0.5")})
+	if kids[0].SPREC != "SER-SST-X-X-X-X-X" {
+		t.Fatalf("an aliquot made before processing was recorded has SPREC %q", kids[0].SPREC)
+	}
+	// One aliquot gets a record of its own; it must keep it.
+	own := workedSerum(parent.CollectedAt)
+	own.PreCentrifugationTemp = sprec.TempCold
+	if _, err := w.samples.RecordProcessing(ctx, w.tech, kids[2].Accession, own); err != nil {
+		t.Fatal(err)
+	}
+	ownCode := w.mustGet(t, kids[2].Accession).SPREC
+
+	if _, err := w.samples.RecordProcessing(ctx, w.tech, parent.Accession, workedSerum(parent.CollectedAt)); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kids[:2] {
+		got := w.mustGet(t, k.Accession)
+		if got.SPREC != "SER-SST-A-B-N-B-A" {
+			t.Errorf("inheriting aliquot %s has SPREC %q, want the parent's SER-SST-A-B-N-B-A", k.Accession, got.SPREC)
+		}
+		if n := w.auditCount(t, "sample.process", k.Accession); n != 1 {
+			t.Errorf("aliquot %s has %d sample.process events, want 1", k.Accession, n)
+		}
+	}
+	if got := w.mustGet(t, kids[2].Accession).SPREC; got != ownCode || got == "SER-SST-A-B-N-B-A" {
+		t.Errorf("the aliquot with its own record now has SPREC %q, want its own %q", got, ownCode)
+	}
+}
