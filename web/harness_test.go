@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -67,6 +68,11 @@ var pageMarkers = map[string]string{
 	"AliquotPage":          "aliquot-form",
 	"CollectPage":          "collect-form",
 	"ConsentActionsPage":   "consent-actions",
+	"StoragePage":          "freezer-form",
+	"BoxPage":              "box-barcode",
+	"FindPage":             "find-form",
+	"CheckedOutPage":       "checked-out-table",
+	"ImportPage":           "import-form",
 }
 
 var rendered sync.Map // page component name -> true
@@ -196,8 +202,11 @@ func (a *app) state(tb testing.TB) map[string]string {
 	state := map[string]string{}
 	for _, table := range fingerprinted {
 		order := "id"
-		if table == "audit_events" {
+		switch table {
+		case "audit_events":
 			order = "seq"
+		case "sample_positions":
+			order = "sample_id"
 		}
 		var v string
 		err := a.db.Pool.QueryRow(context.Background(),
@@ -215,7 +224,8 @@ func (a *app) state(tb testing.TB) map[string]string {
 var fingerprinted = []string{"sites", "users", "api_tokens", "audit_events",
 	"studies", "visit_definitions", "specimen_requirements", "consent_documents",
 	"participants", "enrolments", "consents", "consent_withdrawals", "visits",
-	"samples", "consent_decisions"}
+	"samples", "consent_decisions",
+	"freezers", "racks", "box_types", "boxes", "sample_positions"}
 
 // assertUnchanged fails the test when the database differs from before.
 func (a *app) assertUnchanged(tb testing.TB, before map[string]string) {
@@ -855,4 +865,85 @@ func misreadAccession(tb testing.TB, accession string) string {
 		tb.Fatalf("%s is still valid", b)
 	}
 	return string(b)
+}
+
+// storageService is the storage service on the app's database, wired as the server's.
+func (a *app) storageService() *storage.Service {
+	return storage.NewService(a.db, a.sampleService())
+}
+
+// setPoints are the set-points the helpers give each freezer type.
+var setPoints = map[string]string{"-80": "-80", "-20": "-20", "ln2": "-196", "4": "4", "rt": "20"}
+
+// mustFreezer creates a freezer of typ at username's site as username (a manager or an
+// administrator).
+func (a *app) mustFreezer(tb testing.TB, username, name, typ string) storage.Freezer {
+	tb.Helper()
+	return a.mustFreezerAt(tb, username, "", name, typ)
+}
+
+// mustFreezerAt creates a freezer of typ at site ("" for username's own) as username.
+func (a *app) mustFreezerAt(tb testing.TB, username, site, name, typ string) storage.Freezer {
+	tb.Helper()
+	f, err := a.storageService().CreateFreezer(context.Background(), a.actorOf(tb, username),
+		storage.FreezerInput{Name: name, Type: typ, Temperature: decimal.RequireFromString(setPoints[typ]), Site: site})
+	if err != nil {
+		tb.Fatalf("create freezer %s: %v", name, err)
+	}
+	return f
+}
+
+// mustRack adds a rack to a freezer as username.
+func (a *app) mustRack(tb testing.TB, username string, freezer storage.Freezer, name string) storage.Rack {
+	tb.Helper()
+	r, err := a.storageService().CreateRack(context.Background(), a.actorOf(tb, username), strconv.FormatInt(freezer.ID, 10), name)
+	if err != nil {
+		tb.Fatalf("create rack %s: %v", name, err)
+	}
+	return r
+}
+
+// mustBox creates a box of rows × cols in a freezer, in the rack named rack ("" for
+// none), as username.
+func (a *app) mustBox(tb testing.TB, username, barcode string, freezer storage.Freezer, rack string, rows, cols int) storage.Box {
+	tb.Helper()
+	b, err := a.storageService().CreateBox(context.Background(), a.actorOf(tb, username), storage.BoxInput{Barcode: barcode,
+		Freezer: strconv.FormatInt(freezer.ID, 10), Rack: rack, Rows: rows, Cols: cols})
+	if err != nil {
+		tb.Fatalf("create box %s: %v", barcode, err)
+	}
+	return b
+}
+
+// mustPlace puts a sample into a box as username: at position, or at the next free one
+// when position is "".
+func (a *app) mustPlace(tb testing.TB, username, box, position, code string) storage.Placed {
+	tb.Helper()
+	pl, err := a.storageService().Place(context.Background(), a.actorOf(tb, username), box, position, code)
+	if err != nil {
+		tb.Fatalf("place %s in %s %s: %v", code, box, position, err)
+	}
+	return pl
+}
+
+// mustAliquots registers a whole-blood tube of a new participant as nurse, receives it
+// as tech and splits it into n received 0.5 mL plasma aliquots (n at most 18), ready to be
+// stored at the nurse's site. It returns their accession IDs.
+func (a *app) mustAliquots(tb testing.TB, nurse, tech string, n int) []string {
+	tb.Helper()
+	pseudonym, _ := a.mustReadyParticipant(tb, nurse)
+	blood := a.mustCollect(tb, nurse, pseudonym, bloodTube)[0]
+	a.mustReceive(tb, tech, blood)
+	return a.mustAliquot(tb, tech, blood, n, "0.5", "plasma")
+}
+
+// mustStored makes n aliquots at LUX (mustAliquots) and places them in box row by row as
+// the technician.
+func (a *app) mustStored(tb testing.TB, box string, n int) []string {
+	tb.Helper()
+	ids := a.mustAliquots(tb, "nurse", "technician", n)
+	for _, id := range ids {
+		a.mustPlace(tb, "technician", box, "", id)
+	}
+	return ids
 }

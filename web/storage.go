@@ -137,6 +137,12 @@ func (s *Server) renderBox(c echo.Context, status int, v templates.BoxView) erro
 	if err != nil {
 		return err
 	}
+	if v.Selected != "" {
+		if pos, err := storage.ParsePosition("position", v.Selected); err != nil || !g.Box.Contains(pos) {
+			v.Error = "Box " + g.Box.Barcode + " has no position " + v.Selected + "."
+			v.Selected = ""
+		}
+	}
 	a := actor(c)
 	v.Grid, v.CanPlace, v.CanMove = g, a.Is(auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin), a.Is(auth.RoleManager, auth.RoleAdmin)
 	if v.CanMove {
@@ -244,10 +250,12 @@ func (s *Server) importPreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.previewData(c, string(data))
+	return s.previewData(c, string(data), http.StatusOK, "")
 }
 
-func (s *Server) previewData(c echo.Context, data string) error {
+// previewData parses and previews a rack file; a preview is shown with status and the
+// message refused (empty for a plain preview).
+func (s *Server) previewData(c echo.Context, data string, status int, refused string) error {
 	f, err := storage.ParseRackFile([]byte(data))
 	if err != nil {
 		if fe, ok := err.(*storage.FileError); ok {
@@ -257,25 +265,27 @@ func (s *Server) previewData(c echo.Context, data string) error {
 	}
 	p, err := s.storage.PreviewRack(c.Request().Context(), actor(c), f)
 	if err != nil {
-		status, body := classify(err)
-		if status >= 500 {
+		code, body := classify(err)
+		if code >= 500 {
 			return err
 		}
-		return s.renderImport(c, status, templates.ImportView{Error: body.Message})
+		return s.renderImport(c, code, templates.ImportView{Error: body.Message})
 	}
-	return s.renderImport(c, http.StatusOK, templates.ImportView{Preview: &p, Data: data})
+	return s.renderImport(c, status, templates.ImportView{Preview: &p, Data: data, Error: refused})
 }
 
 func (s *Server) importConfirm(c echo.Context) error {
 	data := c.FormValue("data")
 	f, err := storage.ParseRackFile([]byte(data))
 	if err != nil {
-		return s.previewData(c, data)
+		return s.previewData(c, data, http.StatusOK, "")
 	}
 	n, err := s.storage.ImportRack(c.Request().Context(), actor(c), f)
 	if err != nil {
-		if _, conflict := apperr.AsConflict(err); conflict {
-			return s.previewData(c, data)
+		// Refused (the box changed since the preview): show the fresh preview with the
+		// reason, as a refusal, not as a page that looks like the upload's answer.
+		if cf, conflict := apperr.AsConflict(err); conflict {
+			return s.previewData(c, data, http.StatusConflict, "Nothing was placed. "+cf.Message)
 		}
 		return err
 	}
