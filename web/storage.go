@@ -139,7 +139,9 @@ func (s *Server) renderBox(c echo.Context, status int, v templates.BoxView) erro
 	}
 	if v.Selected != "" {
 		if pos, err := storage.ParsePosition("position", v.Selected); err != nil || !g.Box.Contains(pos) {
-			v.Error = "Box " + g.Box.Barcode + " has no position " + v.Selected + "."
+			if v.Error == "" { // a refused scan already says why
+				v.Error = "Box " + g.Box.Barcode + " has no position " + v.Selected + "."
+			}
 			v.Selected = ""
 		}
 	}
