@@ -283,18 +283,32 @@ func (s *Server) apiCustody(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"sample": smp.Accession, "events": custody(events)})
 }
 
-// sampleFilter reads the list filters from the query string.
-func sampleFilter(c echo.Context) sample.Filter {
+// sampleFilter reads the list filters from the query string; a cursor or limit that is
+// not a number is refused rather than ignored.
+func sampleFilter(c echo.Context) (sample.Filter, error) {
 	f := sample.Filter{Study: c.QueryParam("study"), Visit: c.QueryParam("visit"), SpecimenType: c.QueryParam("specimen_type"),
 		Status: c.QueryParam("status"), Hold: c.QueryParam("hold"), From: c.QueryParam("from"), To: c.QueryParam("to"),
 		Participant: c.QueryParam("participant"), Site: c.QueryParam("site")}
-	f.Cursor, _ = strconv.ParseInt(c.QueryParam("cursor"), 10, 64)
-	f.Limit, _ = strconv.Atoi(c.QueryParam("limit"))
-	return f
+	var err error
+	if v := c.QueryParam("cursor"); v != "" {
+		if f.Cursor, err = strconv.ParseInt(v, 10, 64); err != nil || f.Cursor < 0 {
+			return f, apperr.Invalid("cursor", "The cursor must be the next_cursor of a previous page.")
+		}
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 500 {
+			return f, apperr.Invalid("limit", "The limit must be a number from 1 to 500.")
+		}
+	}
+	return f, nil
 }
 
 func (s *Server) apiSamples(c echo.Context) error {
-	rows, next, err := s.samples.List(c.Request().Context(), actor(c), sampleFilter(c))
+	filter, err := sampleFilter(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.samples.List(c.Request().Context(), actor(c), filter)
 	if err != nil {
 		return err
 	}

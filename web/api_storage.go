@@ -198,7 +198,13 @@ func (s *Server) apiCheckIn(c echo.Context) error {
 }
 
 func (s *Server) apiFreeSpace(c echo.Context) error {
-	n, _ := strconv.Atoi(c.QueryParam("n"))
+	n := 1
+	if v := c.QueryParam("n"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > 10000 {
+			return apperr.Invalid("n", "n is the number of tubes to find room for, from 1 to 10000.")
+		}
+	}
 	boxes, err := s.storage.FreeSpace(c.Request().Context(), actor(c), n, c.QueryParam("type"), c.QueryParam("specimen_type"))
 	if err != nil {
 		return err

@@ -34,7 +34,12 @@ func (s *Server) samplesPage(c echo.Context) error {
 		v.Statuses = append(v.Statuses, templates.Option{Value: string(st), Label: st.Label()})
 	}
 	status := http.StatusOK
-	rows, next, err := s.samples.List(ctx, actor(c), sampleFilter(c))
+	filter, err := sampleFilter(c)
+	var rows []sample.Row
+	var next int64
+	if err == nil {
+		rows, next, err = s.samples.List(ctx, actor(c), filter)
+	}
 	if err != nil {
 		if !formError(&v.Filter, err) {
 			return err
