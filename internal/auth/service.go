@@ -1,13 +1,9 @@
 package auth
 
 import (
-	"errors"
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
-
-	"gorm.io/gorm"
 
 	"biobank/internal/apperr"
 	"biobank/internal/db"
@@ -25,21 +21,6 @@ func NewService(d *db.DB) *Service {
 	return &Service{DB: d, Now: func() time.Time { return time.Now().UTC() }}
 }
 
-// MaxReasonLength bounds the reason given for a change.
-const MaxReasonLength = 500
-
-// requireReason trims a reason and refuses an empty or over-long one.
-func requireReason(reason string) (string, error) {
-	r := strings.TrimSpace(reason)
-	if r == "" {
-		return "", apperr.InvalidCode("reason", "reason_required", "Give a reason for this change; it is kept in the audit trail.")
-	}
-	if utf8.RuneCountInString(r) > MaxReasonLength {
-		return "", apperr.Invalid("reason", "The reason may have at most 500 characters.")
-	}
-	return r, nil
-}
-
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
 
 // normaliseUsername lower-cases and trims a username and checks its shape.
@@ -52,9 +33,4 @@ func normaliseUsername(field, s string) (string, error) {
 		return "", apperr.Invalid(field, "A username has 2 to 40 characters: letters, digits, dot, dash or underscore, starting with a letter or digit.")
 	}
 	return u, nil
-}
-
-// isUniqueViolation reports whether err is a duplicate-key error from the database.
-func isUniqueViolation(err error) bool {
-	return errors.Is(err, gorm.ErrDuplicatedKey) || strings.Contains(err.Error(), "SQLSTATE 23505")
 }

@@ -14,6 +14,7 @@ import (
 	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/db"
+	"biobank/internal/input"
 )
 
 // Site is a partner institution. Users, freezers and the custody of samples belong to one.
@@ -68,14 +69,14 @@ func (s *Service) CreateSite(ctx context.Context, actor Actor, in SiteInput) (Si
 	if err := in.normalise(true); err != nil {
 		return Site{}, err
 	}
-	reason, err := requireReason(in.Reason)
+	reason, err := input.Reason(in.Reason)
 	if err != nil {
 		return Site{}, err
 	}
 	site := Site{Code: in.Code, Name: in.Name, Country: in.Country, Active: true}
 	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&site).Error; err != nil {
-			if isUniqueViolation(err) {
+			if db.IsUniqueViolation(err) {
 				return apperr.Conflict("duplicate_site", "code", fmt.Sprintf("A site with the code %s already exists.", in.Code))
 			}
 			return err
@@ -99,7 +100,7 @@ func (s *Service) UpdateSite(ctx context.Context, actor Actor, code string, in S
 	if err := in.normalise(false); err != nil {
 		return Site{}, err
 	}
-	reason, err := requireReason(in.Reason)
+	reason, err := input.Reason(in.Reason)
 	if err != nil {
 		return Site{}, err
 	}

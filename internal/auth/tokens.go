@@ -16,6 +16,7 @@ import (
 	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/db"
+	"biobank/internal/input"
 )
 
 // TokenPrefix starts every API token, so that a leaked token is easy to recognise in a
@@ -120,7 +121,7 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]Token, error) {
 // RevokeToken ends a token's use for good. Administrators may revoke any token; other
 // users only their own.
 func (s *Service) RevokeToken(ctx context.Context, actor Actor, tokenID int64, reason string) error {
-	reason, err := requireReason(reason)
+	reason, err := input.Reason(reason)
 	if err != nil {
 		return err
 	}

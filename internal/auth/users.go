@@ -11,6 +11,7 @@ import (
 	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/db"
+	"biobank/internal/input"
 )
 
 // User is a person who signs in: staff of a site, never a participant.
@@ -78,7 +79,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (User
 	if err := CheckPasswordPolicy("password", in.Password); err != nil {
 		return User{}, err
 	}
-	reason, err := requireReason(in.Reason)
+	reason, err := input.Reason(in.Reason)
 	if err != nil {
 		return User{}, err
 	}
@@ -97,7 +98,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (User
 		}
 		u = User{Username: username, Role: role, SiteID: site.ID, Site: site, PasswordHash: hash, Active: true, PasswordChangedAt: s.Now()}
 		if err := tx.Omit("Site").Create(&u).Error; err != nil {
-			if isUniqueViolation(err) {
+			if db.IsUniqueViolation(err) {
 				return apperr.Conflict("duplicate_username", "username", fmt.Sprintf("The username %s is taken.", username))
 			}
 			return err
@@ -130,7 +131,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 	if err := actor.Require(RoleAdmin); err != nil {
 		return User{}, err
 	}
-	reason, err := requireReason(ch.Reason)
+	reason, err := input.Reason(ch.Reason)
 	if err != nil {
 		return User{}, err
 	}
