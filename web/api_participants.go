@@ -270,11 +270,9 @@ func (s *Server) apiConsents(c echo.Context) error {
 	if t := c.QueryParam("tiers"); t != "" {
 		f.Tiers = strings.Split(t, ",")
 	}
-	if cur := c.QueryParam("cursor"); cur != "" {
-		var err error
-		if f.Cursor, err = strconv.ParseInt(cur, 10, 64); err != nil {
-			return apperr.Invalid("cursor", "The cursor must be the next_cursor of a previous page.")
-		}
+	var err error
+	if f.Cursor, err = cursorParam(c); err != nil {
+		return err
 	}
 	rows, next, err := s.consents.List(c.Request().Context(), actor(c), f)
 	if err != nil {

@@ -290,10 +290,8 @@ func sampleFilter(c echo.Context) (sample.Filter, error) {
 		Status: c.QueryParam("status"), Hold: c.QueryParam("hold"), From: c.QueryParam("from"), To: c.QueryParam("to"),
 		Participant: c.QueryParam("participant"), Site: c.QueryParam("site")}
 	var err error
-	if v := c.QueryParam("cursor"); v != "" {
-		if f.Cursor, err = strconv.ParseInt(v, 10, 64); err != nil || f.Cursor < 0 {
-			return f, apperr.Invalid("cursor", "The cursor must be the next_cursor of a previous page.")
-		}
+	if f.Cursor, err = cursorParam(c); err != nil {
+		return f, err
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 500 {

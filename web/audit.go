@@ -35,10 +35,8 @@ func auditFilter(c echo.Context) (audit.Filter, error) {
 	if f.Until, err = parseWhen("until", c.QueryParam("until"), true); err != nil {
 		return f, err
 	}
-	if cur := c.QueryParam("cursor"); cur != "" {
-		if f.Cursor, err = strconv.ParseInt(cur, 10, 64); err != nil || f.Cursor <= 0 {
-			return f, apperr.Invalid("cursor", "The cursor must be the next_cursor of a previous page.")
-		}
+	if f.Cursor, err = cursorParam(c); err != nil {
+		return f, err
 	}
 	if l := c.QueryParam("limit"); l != "" {
 		if f.Limit, err = strconv.Atoi(l); err != nil || f.Limit <= 0 || f.Limit > audit.MaxPageSize {
@@ -154,4 +152,18 @@ func nextPageURL(c echo.Context, path string, next int64) string {
 	}
 	q.Set("cursor", strconv.FormatInt(next, 10))
 	return path + "?" + q.Encode()
+}
+
+// cursorParam reads a keyset list's cursor: empty for the first page, else the
+// next_cursor of the page before; anything else is refused, never read as the first page.
+func cursorParam(c echo.Context) (int64, error) {
+	v := c.QueryParam("cursor")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apperr.Invalid("cursor", "The cursor must be the next_cursor of a previous page.")
+	}
+	return n, nil
 }

@@ -44,11 +44,12 @@ func (s *Server) participantsPage(c echo.Context) error {
 		return err
 	}
 	filter := consent.Filter{Study: f.Value("study"), Status: f.Value("status"), Tiers: tiers}
-	if cur := c.QueryParam("cursor"); cur != "" {
-		filter.Cursor, _ = strconv.ParseInt(cur, 10, 64)
-	}
 	status := http.StatusOK
-	rows, next, err := s.consents.List(c.Request().Context(), actor(c), filter)
+	var rows []consent.Row
+	var next int64
+	if filter.Cursor, err = cursorParam(c); err == nil {
+		rows, next, err = s.consents.List(c.Request().Context(), actor(c), filter)
+	}
 	if err != nil {
 		if !formError(&v.Filter, err) {
 			return err
