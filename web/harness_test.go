@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	application "biobank/internal/app"
+
 	"github.com/PuerkitoBio/goquery"
 	"github.com/shopspring/decimal"
 
@@ -620,11 +622,8 @@ func (a *app) actorOf(tb testing.TB, username string) auth.Actor {
 // with the real clock as the server has, and wired as the server wires them: a withdrawal
 // puts the participant's samples on hold.
 func (a *app) services() (*study.Service, *participant.Service, *consent.Service) {
-	st := study.NewService(a.db)
-	ps := &participant.Service{DB: a.db, Studies: st, Now: st.Now}
-	cs := &consent.Service{DB: a.db, Participants: ps, Now: st.Now}
-	cs.OnWithdraw = sample.NewService(a.db, ps).HoldForWithdrawal
-	return st, ps, cs
+	built := application.New(a.db, application.Config{})
+	return built.Studies, built.Participants, built.Consents
 }
 
 // seedClinic seeds the staff of LUX (seedStaff), the site KIEL with the nurse
@@ -785,10 +784,7 @@ func (a *app) mustReadyParticipant(tb testing.TB, nurse string, tiers ...string)
 // sampleService is the sample service on the app's database, configured as the server's
 // (storage frees a position when a sample's life ends).
 func (a *app) sampleService() *sample.Service {
-	_, ps, _ := a.services()
-	smp := sample.NewService(a.db, ps)
-	storage.NewService(a.db, smp)
-	return smp
+	return application.New(a.db, application.Config{}).Samples
 }
 
 // collectedAt is when the helpers' tubes were drawn: two hours ago, to the minute, so that
@@ -869,7 +865,7 @@ func misreadAccession(tb testing.TB, accession string) string {
 
 // storageService is the storage service on the app's database, wired as the server's.
 func (a *app) storageService() *storage.Service {
-	return storage.NewService(a.db, a.sampleService())
+	return application.New(a.db, application.Config{}).Storage
 }
 
 // setPoints are the set-points the helpers give each freezer type.

@@ -14,6 +14,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
+	"biobank/internal/app"
 	"biobank/internal/auth"
 	"biobank/internal/consent"
 	"biobank/internal/db"
@@ -60,23 +61,18 @@ func New(cfg Config, d *db.DB) *Server {
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = 12 * time.Hour
 	}
+	a := app.New(d, app.Config{AccessionPrefix: cfg.AccessionPrefix})
 	s := &Server{
-		cfg:     cfg,
-		db:      d,
-		auth:    auth.NewService(d),
-		studies: study.NewService(d),
-		access:  map[string]access{},
+		cfg:          cfg,
+		db:           d,
+		auth:         a.Auth,
+		studies:      a.Studies,
+		participants: a.Participants,
+		consents:     a.Consents,
+		samples:      a.Samples,
+		storage:      a.Storage,
+		access:       map[string]access{},
 	}
-	s.participants = &participant.Service{DB: d, Studies: s.studies, Now: s.studies.Now}
-	s.consents = &consent.Service{DB: d, Participants: s.participants, Now: s.studies.Now}
-	s.samples = sample.NewService(d, s.participants)
-	if cfg.AccessionPrefix != "" {
-		s.samples.Prefix = cfg.AccessionPrefix
-	}
-	// A withdrawal puts the participant's samples on hold in the withdrawal's transaction.
-	s.consents.OnWithdraw = s.samples.HoldForWithdrawal
-	// Storage frees a sample's position when its life ends.
-	s.storage = storage.NewService(d, s.samples)
 	s.sessions = newSessionManager(cfg, d)
 	s.echo = echo.New()
 	s.echo.HideBanner = true

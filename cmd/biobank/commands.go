@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 
+	"biobank/internal/app"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/seed"
@@ -112,7 +113,7 @@ func cmdSiteCreate(ctx context.Context, args []string, _ io.Reader, out io.Write
 		return err
 	}
 	defer d.Close()
-	site, err := auth.NewService(d).CreateSite(ctx, auth.CommandLine, in)
+	site, err := app.New(d, app.Config{}).Auth.CreateSite(ctx, auth.CommandLine, in)
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func cmdUserCreate(ctx context.Context, args []string, stdin io.Reader, out io.W
 		return err
 	}
 	defer d.Close()
-	u, err := auth.NewService(d).CreateUser(ctx, auth.CommandLine, in)
+	u, err := app.New(d, app.Config{}).Auth.CreateUser(ctx, auth.CommandLine, in)
 	if err != nil {
 		return err
 	}
@@ -170,7 +171,7 @@ func cmdTokenCreate(ctx context.Context, args []string, _ io.Reader, out io.Writ
 		return err
 	}
 	defer d.Close()
-	secret, _, err := auth.NewService(d).CreateToken(ctx, auth.CommandLine, *username, *name)
+	secret, _, err := app.New(d, app.Config{}).Auth.CreateToken(ctx, auth.CommandLine, *username, *name)
 	if err != nil {
 		return err
 	}

@@ -1,21 +1,33 @@
-// Package audit is the append-only, hash-chained audit trail. Services call Append inside
-// their own transaction, so a change and its event commit together or not at all. The
-// database assigns each event its sequence number, time and hash (a trigger, under a lock
-// on the chain head); Verify recomputes every hash independently in Go.
+// Package audit is the append-only, hash-chained audit trail. Services record entries on
+// their open transaction (db.Tx.Record); the transaction helper appends them all through
+// the database function audit_append just before COMMIT, so a change and its events commit
+// together or not at all. The database assigns each event its sequence number, time and
+// hash under one lock of the chain head per transaction; Verify recomputes every hash
+// independently in Go.
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
 
+// Payload is what an event keeps of the data before or after a change. Each action records
+// a small struct of its own that implements Payload (a marker method), never a gorm model
+// or an untyped map, so that renaming a field of an API response or a model cannot silently
+// change what the trail holds.
+type Payload interface {
+	AuditPayload()
+}
+
 // Entry is what a service records: who did what to which entity, why, and the data before
-// and after. Before and After are marshalled to JSON; nil stores SQL NULL.
+// and after. A nil Before or After stores SQL NULL.
 type Entry struct {
 	ActorID    *int64
 	Actor      string
@@ -24,8 +36,8 @@ type Entry struct {
 	EntityType string
 	EntityID   string
 	Reason     string
-	Before     any
-	After      any
+	Before     Payload
+	After      Payload
 }
 
 // Event is one stored audit event.
@@ -45,60 +57,63 @@ type Event struct {
 	Hash       string          `json:"hash"`
 }
 
-// Append writes e in the caller's transaction tx and returns its sequence number. It must
-// be called with the transaction that makes the change being recorded. The chain-head row
-// stays locked until tx ends, so Append comes last in a transaction: after every other
-// row lock and write. A transaction that appended and then waits for a row lock can
-// deadlock with one that holds that row and waits for the chain head.
-func Append(tx *gorm.DB, e Entry) (int64, error) {
-	if e.Action == "" || e.EntityType == "" || e.EntityID == "" {
-		return 0, fmt.Errorf("audit: append: action, entity type and entity id are required (got %q %q %q)", e.Action, e.EntityType, e.EntityID)
-	}
-	if e.Actor == "" {
-		e.Actor = "system"
-	}
-	before, err := encode(e.Before)
-	if err != nil {
-		return 0, fmt.Errorf("audit: append %s: before: %w", e.Action, err)
-	}
-	after, err := encode(e.After)
-	if err != nil {
-		return 0, fmt.Errorf("audit: append %s: after: %w", e.Action, err)
-	}
-	var seq int64
-	// seq, at, prev_hash and hash are placeholders: the audit_events_chain trigger sets them.
-	err = tx.Raw(`INSERT INTO audit_events
-		(seq, at, actor_id, actor, site, action, entity_type, entity_id, reason, before, after, prev_hash, hash)
-		VALUES (0, now(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, '', '')
-		RETURNING seq`,
-		e.ActorID, e.Actor, e.Site, e.Action, e.EntityType, e.EntityID, e.Reason, before, after).Scan(&seq).Error
-	if err != nil {
-		return 0, fmt.Errorf("audit: append %s: %w", e.Action, err)
-	}
-	return seq, nil
+// wireEntry is one element of the JSON array audit_append takes.
+type wireEntry struct {
+	ActorID    *int64          `json:"actor_id"`
+	Actor      string          `json:"actor"`
+	Site       string          `json:"site"`
+	Action     string          `json:"action"`
+	EntityType string          `json:"entity_type"`
+	EntityID   string          `json:"entity_id"`
+	Reason     string          `json:"reason"`
+	Before     json.RawMessage `json:"before"`
+	After      json.RawMessage `json:"after"`
 }
 
-// encode returns the JSON text of v, or nil (SQL NULL) for a nil value.
-func encode(v any) (*string, error) {
-	if v == nil {
-		return nil, nil
-	}
-	if raw, ok := v.(json.RawMessage); ok {
-		if len(raw) == 0 {
-			return nil, nil
+// EncodeBatch checks entries and encodes them as the JSON array the database function
+// audit_append(jsonb) takes. An entry without action, entity type or entity ID is a
+// programming error and refused.
+func EncodeBatch(entries []Entry) ([]byte, error) {
+	wire := make([]wireEntry, len(entries))
+	for i, e := range entries {
+		if e.Action == "" || e.EntityType == "" || e.EntityID == "" {
+			return nil, fmt.Errorf("audit: record: action, entity type and entity id are required (got %q %q %q)", e.Action, e.EntityType, e.EntityID)
 		}
-		s := string(raw)
-		return &s, nil
+		if e.Actor == "" {
+			e.Actor = "system"
+		}
+		w := wireEntry{ActorID: e.ActorID, Actor: e.Actor, Site: e.Site, Action: e.Action, EntityType: e.EntityType,
+			EntityID: e.EntityID, Reason: e.Reason}
+		var err error
+		if w.Before, err = encode(e.Before); err != nil {
+			return nil, fmt.Errorf("audit: record %s: before: %w", e.Action, err)
+		}
+		if w.After, err = encode(e.After); err != nil {
+			return nil, fmt.Errorf("audit: record %s: after: %w", e.Action, err)
+		}
+		for _, s := range []string{w.Actor, w.Site, w.Action, w.EntityType, w.EntityID, w.Reason} {
+			if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+				return nil, fmt.Errorf("audit: record %s: a field is not valid text", e.Action)
+			}
+		}
+		wire[i] = w
 	}
-	b, err := json.Marshal(v)
+	return json.Marshal(wire)
+}
+
+// encode returns the JSON text of p, or JSON null for a nil payload (stored as SQL NULL).
+func encode(p Payload) (json.RawMessage, error) {
+	if p == nil {
+		return json.RawMessage("null"), nil
+	}
+	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, err
 	}
-	s := string(b)
-	if s == "null" {
-		return nil, nil
+	if bytes.Contains(b, []byte(`\u0000`)) {
+		return nil, fmt.Errorf("a NUL character cannot be stored")
 	}
-	return &s, nil
+	return b, nil
 }
 
 // Filter selects events for review. Zero fields do not filter. Events come newest first;

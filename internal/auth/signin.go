@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/audit"
@@ -39,7 +38,7 @@ func (s *Service) SignIn(ctx context.Context, username, password, from string) (
 		u      User
 		refuse string
 	)
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		now := s.Now()
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "users"}}).
 			Joins("Site").Where("username = ?", name).Take(&u).Error
@@ -115,23 +114,31 @@ func signInName(username string) string {
 	return name
 }
 
-func (s *Service) auditSignIn(tx *gorm.DB, u *User, username, site, action, reason, from string) error {
+// signInEvent is what a sign-in event keeps: the client's address.
+type signInEvent struct {
+	From string `json:"from"`
+}
+
+// AuditPayload marks signInEvent as an audit payload.
+func (signInEvent) AuditPayload() {}
+
+func (s *Service) auditSignIn(tx *db.Tx, u *User, username, site, action, reason, from string) error {
 	e := audit.Entry{Actor: username, Site: site, Action: action, EntityType: "user", EntityID: username, Reason: reason,
-		After: map[string]any{"from": from}}
+		After: signInEvent{From: from}}
 	if u != nil {
 		id := u.ID
 		e.ActorID = &id
 	} else {
 		e.Actor = "anonymous"
 	}
-	_, err := audit.Append(tx, e)
-	return err
+	tx.Record(e)
+	return nil
 }
 
 // SignOut records that a user ended their session.
 func (s *Service) SignOut(ctx context.Context, actor Actor) error {
-	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		_, err := audit.Append(tx, actor.Entry("auth.sign_out", "user", actor.Username))
-		return err
+	return s.DB.Tx(ctx, func(tx *db.Tx) error {
+		tx.Record(actor.Entry("auth.sign_out", "user", actor.Username))
+		return nil
 	})
 }

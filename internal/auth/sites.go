@@ -12,7 +12,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/db"
 	"biobank/internal/input"
 )
@@ -26,6 +25,23 @@ type Site struct {
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// siteRecord is what the audit trail keeps of a site.
+type siteRecord struct {
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	Country   string    `json:"country"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// AuditPayload marks siteRecord as an audit payload.
+func (siteRecord) AuditPayload() {}
+
+func (s Site) record() siteRecord {
+	return siteRecord{Code: s.Code, Name: s.Name, Country: s.Country, Active: s.Active, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
 // SiteInput is what an administrator enters for a site.
@@ -74,7 +90,7 @@ func (s *Service) CreateSite(ctx context.Context, actor Actor, in SiteInput) (Si
 		return Site{}, err
 	}
 	site := Site{Code: in.Code, Name: in.Name, Country: in.Country, Active: true}
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if err := tx.Create(&site).Error; err != nil {
 			if db.IsUniqueViolation(err) {
 				return apperr.Conflict("duplicate_site", "code", fmt.Sprintf("A site with the code %s already exists.", in.Code))
@@ -82,9 +98,9 @@ func (s *Service) CreateSite(ctx context.Context, actor Actor, in SiteInput) (Si
 			return err
 		}
 		e := actor.Entry("site.create", "site", site.Code)
-		e.Reason, e.After = reason, site
-		_, err := audit.Append(tx, e)
-		return err
+		e.Reason, e.After = reason, site.record()
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Site{}, fmt.Errorf("auth: create site %s: %w", in.Code, err)
@@ -105,11 +121,11 @@ func (s *Service) UpdateSite(ctx context.Context, actor Actor, code string, in S
 		return Site{}, err
 	}
 	var site Site
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		closing := in.Active != nil && !*in.Active
 		if closing {
 			// Administrators first, then the site: the order UpdateUser locks in.
-			if err := lockAdmins(tx, 0); err != nil {
+			if err := lockAdmins(tx.DB, 0); err != nil {
 				return err
 			}
 		}
@@ -130,11 +146,11 @@ func (s *Service) UpdateSite(ctx context.Context, actor Actor, code string, in S
 		if closing && before.Active {
 			// Users of an inactive site cannot sign in: closing the site of every usable
 			// administrator would leave nobody to administer the system.
-			all, err := usableAdmins(tx, 0, 0)
+			all, err := usableAdmins(tx.DB, 0, 0)
 			if err != nil {
 				return err
 			}
-			elsewhere, err := usableAdmins(tx, 0, site.ID)
+			elsewhere, err := usableAdmins(tx.DB, 0, site.ID)
 			if err != nil {
 				return err
 			}
@@ -146,9 +162,9 @@ func (s *Service) UpdateSite(ctx context.Context, actor Actor, code string, in S
 			return err
 		}
 		e := actor.Entry("site.update", "site", site.Code)
-		e.Reason, e.Before, e.After = reason, before, site
-		_, err := audit.Append(tx, e)
-		return err
+		e.Reason, e.Before, e.After = reason, before.record(), site.record()
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Site{}, fmt.Errorf("auth: update site %s: %w", code, err)

@@ -10,11 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/db"
 	"biobank/internal/input"
 )
@@ -67,14 +65,14 @@ func (s *Service) CreateToken(ctx context.Context, actor Actor, username, name s
 	}
 	plain := TokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret))
 	t := Token{UserID: u.ID, Name: name, TokenHash: hashToken(plain), Prefix: plain[:len(TokenPrefix)+6]}
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if err := tx.Create(&t).Error; err != nil {
 			return err
 		}
 		e := actor.Entry("token.create", "user", u.Username)
-		e.After = map[string]any{"token_id": t.ID, "name": t.Name, "prefix": t.Prefix}
-		_, err := audit.Append(tx, e)
-		return err
+		e.After = t.record()
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return "", Token{}, fmt.Errorf("auth: create token for %s: %w", u.Username, err)
@@ -125,7 +123,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor Actor, tokenID int64, r
 	if err != nil {
 		return err
 	}
-	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	return s.DB.Tx(ctx, func(tx *db.Tx) error {
 		var t Token
 		// Lock the row so that concurrent revocations of one token succeed (and are
 		// audited) once; the others then see revoked_at and get a conflict.
@@ -149,8 +147,22 @@ func (s *Service) RevokeToken(ctx context.Context, actor Actor, tokenID int64, r
 			return err
 		}
 		e := actor.Entry("token.revoke", "user", owner)
-		e.Reason, e.Before = reason, map[string]any{"token_id": t.ID, "name": t.Name, "prefix": t.Prefix}
-		_, err := audit.Append(tx, e)
-		return err
+		e.Reason, e.Before = reason, t.record()
+		tx.Record(e)
+		return nil
 	})
+}
+
+// tokenRecord is what the audit trail keeps of a token: never the secret or its hash.
+type tokenRecord struct {
+	TokenID int64  `json:"token_id"`
+	Name    string `json:"name"`
+	Prefix  string `json:"prefix"`
+}
+
+// AuditPayload marks tokenRecord as an audit payload.
+func (tokenRecord) AuditPayload() {}
+
+func (t Token) record() tokenRecord {
+	return tokenRecord{TokenID: t.ID, Name: t.Name, Prefix: t.Prefix}
 }

@@ -9,7 +9,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/db"
 	"biobank/internal/input"
 )
@@ -50,6 +49,9 @@ type userRecord struct {
 	LockedUntil *time.Time `json:"locked_until,omitempty"`
 }
 
+// AuditPayload marks userRecord as an audit payload.
+func (userRecord) AuditPayload() {}
+
 func (u User) record() userRecord {
 	return userRecord{Username: u.Username, Role: u.Role, Site: u.Site.Code, Active: u.Active, LockedUntil: u.LockedUntil}
 }
@@ -88,8 +90,8 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (User
 		return User{}, fmt.Errorf("auth: hash password: %w", err)
 	}
 	var u User
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		site, err := siteByCode(tx, "site", in.Site)
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+		site, err := siteByCode(tx.DB, "site", in.Site)
 		if err != nil {
 			return err
 		}
@@ -105,8 +107,8 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (User
 		}
 		e := actor.Entry("user.create", "user", u.Username)
 		e.Reason, e.After = reason, u.record()
-		_, err = audit.Append(tx, e)
-		return err
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("auth: create user %s: %w", username, err)
@@ -151,8 +153,8 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 		}
 	}
 	var u User
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		if err := lockAdmins(tx, id); err != nil {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+		if err := lockAdmins(tx.DB, id); err != nil {
 			return err
 		}
 		if err := tx.Preload("Site").Where("id = ?", id).Take(&u).Error; err != nil {
@@ -168,7 +170,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 			actions = append(actions, "user.change_role")
 		}
 		if ch.Site != nil {
-			site, err := siteByCode(tx, "site", *ch.Site)
+			site, err := siteByCode(tx.DB, "site", *ch.Site)
 			if err != nil {
 				return err
 			}
@@ -201,7 +203,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 			return apperr.Invalid("", "Nothing was changed.")
 		}
 		if before.Role == RoleAdmin && before.Active && (u.Role != RoleAdmin || !u.Active) {
-			admins, err := usableAdmins(tx, u.ID, 0)
+			admins, err := usableAdmins(tx.DB, u.ID, 0)
 			if err != nil {
 				return err
 			}
@@ -224,9 +226,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 		for _, action := range actions {
 			e := actor.Entry(action, "user", u.Username)
 			e.Reason, e.Before, e.After = reason, before, u.record()
-			if _, err := audit.Append(tx, e); err != nil {
-				return err
-			}
+			tx.Record(e)
 		}
 		return nil
 	})

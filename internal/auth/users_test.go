@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 )
 
 func TestCreateUser_StoresUserAndAuditsWithoutPassword(t *testing.T) {
@@ -491,14 +489,14 @@ func TestUpdateUser_DeactivationDoesNotDeadlockWithTokenRevocation(t *testing.T)
 	defer release.Do(func() { close(proceed) })
 	revoking := make(chan error, 1)
 	go func() {
-		revoking <- s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		revoking <- s.DB.Tx(ctx, func(tx *db.Tx) error {
 			if err := tx.Exec("UPDATE api_tokens SET revoked_at = now() WHERE id = ?", tok.ID).Error; err != nil {
 				return err
 			}
 			close(tokenLocked)
 			<-proceed
-			_, err := audit.Append(tx, auth.CommandLine.Entry("token.revoke", "user", "alice"))
-			return err
+			tx.Record(auth.CommandLine.Entry("token.revoke", "user", "alice"))
+			return nil
 		})
 	}()
 	select {

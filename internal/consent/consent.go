@@ -13,7 +13,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/input"
@@ -69,20 +68,27 @@ type Withdrawal struct {
 // TableName is the withdrawals table.
 func (Withdrawal) TableName() string { return "consent_withdrawals" }
 
+// Holder puts a participant's material on hold when consent is withdrawn. It works inside
+// the withdrawal's transaction, with the effective tiers that remain, and returns the
+// accession IDs it held; the sample area implements it.
+type Holder interface {
+	HoldForWithdrawal(tx *db.Tx, actor auth.Actor, c Consent, remaining study.Tiers, reason string) ([]string, error)
+}
+
 // Service records consents and withdrawals.
 type Service struct {
 	DB           *db.DB
 	Participants *participant.Service
+	holds        Holder
 	Now          func() time.Time
-	// OnWithdraw runs inside the withdrawal's transaction with the effective tiers that
-	// remain, so the sample area can put affected material on hold atomically. It returns
-	// the accession IDs it held.
-	OnWithdraw func(tx *gorm.DB, actor auth.Actor, c Consent, remaining study.Tiers, reason string) ([]string, error)
 }
 
-// NewService returns a Service on d.
-func NewService(d *db.DB) *Service {
-	return &Service{DB: d, Participants: participant.NewService(d), Now: func() time.Time { return time.Now().UTC() }}
+// NewService returns a Service on d whose withdrawals put material on hold through holds.
+func NewService(d *db.DB, people *participant.Service, holds Holder) *Service {
+	if holds == nil {
+		panic("consent: NewService needs the holder of withdrawn material")
+	}
+	return &Service{DB: d, Participants: people, holds: holds, Now: people.Now}
 }
 
 // mayRecord is who records consents and withdrawals.
@@ -134,7 +140,7 @@ func (s *Service) Record(ctx context.Context, actor auth.Actor, pseudonym string
 		return Consent{}, apperr.InvalidCode("tiers", "tier_not_offered", fmt.Sprintf("Version %s offers only %s.", doc.Version, strings.Join(doc.Tiers.Strings(), ", ")))
 	}
 	var c Consent
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		p, err := s.Participants.Lock(tx, actor, pseudonym)
 		if err != nil {
 			return err
@@ -161,10 +167,10 @@ func (s *Service) Record(ctx context.Context, actor auth.Actor, pseudonym string
 			return err
 		}
 		e := actor.Entry("consent.record", "participant", p.Pseudonym)
-		e.After = map[string]any{"consent_id": c.ID, "study": st.Code, "version": doc.Version,
-			"signed_on": signed.Format("2006-01-02"), "tiers": tiers}
-		_, err = audit.Append(tx, e)
-		return err
+		e.After = recordEvent{ConsentID: c.ID, Study: st.Code, Version: doc.Version,
+			SignedOn: signed.Format("2006-01-02"), Tiers: tiers.Strings()}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Consent{}, fmt.Errorf("consent: record for %s: %w", pseudonym, err)
@@ -210,7 +216,7 @@ func (s *Service) Withdraw(ctx context.Context, actor auth.Actor, pseudonym stri
 		}
 	}
 	var out Withdrawn
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		p, err := s.Participants.Lock(tx, actor, pseudonym)
 		if err != nil {
 			return err
@@ -243,22 +249,17 @@ func (s *Service) Withdraw(ctx context.Context, actor auth.Actor, pseudonym stri
 			return err
 		}
 		out.HeldSamples = []string{}
-		// Holds first, the audit event last: Append locks the chain head until commit.
-		if s.OnWithdraw != nil {
-			held, err := s.OnWithdraw(tx, actor, c, c.EffectiveTiers, reason)
-			if err != nil {
-				return err
-			}
-			out.HeldSamples = held
-		}
-		e := actor.Entry("consent.withdraw", "participant", p.Pseudonym)
-		e.Reason = reason
-		e.Before = map[string]any{"consent_id": c.ID, "study": c.Study.Code, "effective_tiers": before}
-		e.After = map[string]any{"consent_id": c.ID, "study": c.Study.Code, "effective_tiers": c.EffectiveTiers,
-			"withdrawn_tiers": tiers, "withdrawn_on": on.Format("2006-01-02")}
-		if _, err := audit.Append(tx, e); err != nil {
+		held, err := s.holds.HoldForWithdrawal(tx, actor, c, c.EffectiveTiers, reason)
+		if err != nil {
 			return err
 		}
+		out.HeldSamples = held
+		e := actor.Entry("consent.withdraw", "participant", p.Pseudonym)
+		e.Reason = reason
+		e.Before = tiersEvent{ConsentID: c.ID, Study: c.Study.Code, EffectiveTiers: before.Strings()}
+		e.After = withdrawEvent{tiersEvent: tiersEvent{ConsentID: c.ID, Study: c.Study.Code, EffectiveTiers: c.EffectiveTiers.Strings()},
+			WithdrawnTiers: tiers.Strings(), WithdrawnOn: on.Format("2006-01-02")}
+		tx.Record(e)
 		c.Withdrawals = append(c.Withdrawals, w)
 		out.Consent = c
 		return nil
@@ -298,4 +299,32 @@ func MayUse(tx *gorm.DB, participantID, studyID int64, tier study.Tier) (bool, e
 		return false, fmt.Errorf("consent: may use: %w", err)
 	}
 	return found && c.EffectiveTiers.Has(tier), nil
+}
+
+// The audit payloads of consents. Tiers are kept as their names, dates as YYYY-MM-DD.
+
+type recordEvent struct {
+	ConsentID int64    `json:"consent_id"`
+	Study     string   `json:"study"`
+	Version   string   `json:"version"`
+	SignedOn  string   `json:"signed_on"`
+	Tiers     []string `json:"tiers"`
+}
+
+// AuditPayload marks recordEvent as an audit payload.
+func (recordEvent) AuditPayload() {}
+
+type tiersEvent struct {
+	ConsentID      int64    `json:"consent_id"`
+	Study          string   `json:"study"`
+	EffectiveTiers []string `json:"effective_tiers"`
+}
+
+// AuditPayload marks tiersEvent as an audit payload.
+func (tiersEvent) AuditPayload() {}
+
+type withdrawEvent struct {
+	tiersEvent
+	WithdrawnTiers []string `json:"withdrawn_tiers"`
+	WithdrawnOn    string   `json:"withdrawn_on"`
 }

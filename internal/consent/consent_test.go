@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
 	"biobank/internal/consent"
+	"biobank/internal/db"
 	"biobank/internal/study"
 )
 
@@ -286,11 +285,12 @@ func TestWithdraw_HoldHookRunsInTheTransaction(t *testing.T) {
 	p := f.mustEnrol(t, f.NurseLUX, "IBD")
 	c := f.mustRecord(t, f.NurseLUX, p.Pseudonym, consent.RecordInput{Study: "IBD", Version: "2.0", SignedOn: "2025-02-01", Tiers: []string{"storage", "sharing"}})
 
-	f.Consents.OnWithdraw = func(tx *gorm.DB, actor auth.Actor, got consent.Consent, remaining study.Tiers, reason string) ([]string, error) {
+	failing := consent.NewService(f.DB, f.Participants, holderFunc(func(tx *db.Tx, actor auth.Actor, got consent.Consent, remaining study.Tiers, reason string) ([]string, error) {
 		return nil, errors.New("hold failed")
-	}
+	}))
+	failing.Now = f.Consents.Now
 	check := unchanged(t, f.DB, consentTables...)
-	if _, err := f.Consents.Withdraw(ctx, f.NurseLUX, p.Pseudonym, c.ID, consent.WithdrawInput{Reason: "r", Tiers: []string{"sharing"}}); err == nil {
+	if _, err := failing.Withdraw(ctx, f.NurseLUX, p.Pseudonym, c.ID, consent.WithdrawInput{Reason: "r", Tiers: []string{"sharing"}}); err == nil {
 		t.Fatal("a failing hold hook did not fail the withdrawal")
 	}
 	check()
@@ -303,14 +303,15 @@ func TestWithdraw_HoldHookRunsInTheTransaction(t *testing.T) {
 		reason    string
 		mayShare  bool
 	}
-	f.Consents.OnWithdraw = func(tx *gorm.DB, actor auth.Actor, got consent.Consent, remaining study.Tiers, reason string) ([]string, error) {
+	watching := consent.NewService(f.DB, f.Participants, holderFunc(func(tx *db.Tx, actor auth.Actor, got consent.Consent, remaining study.Tiers, reason string) ([]string, error) {
 		seen.remaining, seen.reason = strings.Join(remaining.Strings(), ","), reason
 		var err error
 		// Inside the transaction the withdrawal is already visible.
-		seen.mayShare, err = consent.MayUse(tx, got.ParticipantID, got.StudyID, study.TierSharing)
+		seen.mayShare, err = consent.MayUse(tx.DB, got.ParticipantID, got.StudyID, study.TierSharing)
 		return []string{"BB0000001"}, err
-	}
-	w, err := f.Consents.Withdraw(ctx, f.NurseLUX, p.Pseudonym, c.ID, consent.WithdrawInput{Reason: "no sharing", Tiers: []string{"sharing"}})
+	}))
+	watching.Now = f.Consents.Now
+	w, err := watching.Withdraw(ctx, f.NurseLUX, p.Pseudonym, c.ID, consent.WithdrawInput{Reason: "no sharing", Tiers: []string{"sharing"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,4 +399,11 @@ func TestWithdraw_ConcurrentSameTierOnlyOneSucceeds(t *testing.T) {
 	if got := effectiveTiers(t, f.DB, c.ID); got != "storage" {
 		t.Errorf("tiers in force %q, want storage", got)
 	}
+}
+
+// holderFunc is a consent.Holder made of a function, to watch or fail the hold step.
+type holderFunc func(tx *db.Tx, actor auth.Actor, c consent.Consent, remaining study.Tiers, reason string) ([]string, error)
+
+func (f holderFunc) HoldForWithdrawal(tx *db.Tx, actor auth.Actor, c consent.Consent, remaining study.Tiers, reason string) ([]string, error) {
+	return f(tx, actor, c, remaining, reason)
 }

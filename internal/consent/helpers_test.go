@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"biobank/internal/app"
 	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
@@ -65,12 +66,8 @@ func newFixture(tb testing.TB) *fixture {
 		NurseLUX: user("nurse-lux", auth.RoleNurse, "LUX"), NurseKiel: user("nurse-kiel", auth.RoleNurse, "DE-KIEL"),
 		TechLUX: user("tech-lux", auth.RoleTechnician, "LUX")}
 	clock := func() time.Time { return today }
-	f.Studies = study.NewService(d)
-	f.Studies.Now = clock
-	f.Participants = participant.NewService(d)
-	f.Participants.Studies, f.Participants.Now = f.Studies, clock
-	f.Consents = consent.NewService(d)
-	f.Consents.Participants, f.Consents.Now = f.Participants, clock
+	built := app.New(d, app.Config{Now: clock})
+	f.Studies, f.Participants, f.Consents = built.Studies, built.Participants, built.Consents
 
 	mustStudy := func(code string) study.Study {
 		st, err := f.Studies.Create(ctx, f.Admin, study.Input{Code: code, Name: "Study " + code})

@@ -65,6 +65,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("db: open gorm: %w", err)
 	}
+	if err := watchWrites(gdb); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return &DB{Pool: pool, SQL: sqlDB, Gorm: gdb}, nil
 }
 
@@ -81,10 +85,17 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Migrate applies every pending migration under a session-level advisory lock.
 func (d *DB) Migrate(ctx context.Context) error {
-	return migrate(ctx, d.SQL, migrations.FS)
+	return migrate(ctx, d.SQL, migrations.FS, 0)
 }
 
-func migrate(ctx context.Context, sqlDB *sql.DB, fsys fs.FS) error {
+// MigrateTo applies the pending migrations up to and including version (for tests that
+// need the schema as it was, such as the audit trail's continuity across a migration).
+func (d *DB) MigrateTo(ctx context.Context, version int64) error {
+	return migrate(ctx, d.SQL, migrations.FS, version)
+}
+
+// migrate applies pending migrations of fsys, all of them when upTo is 0.
+func migrate(ctx context.Context, sqlDB *sql.DB, fsys fs.FS, upTo int64) error {
 	// goose retries a held lock every 5s by default, so the fifth of five instances
 	// starting together during an upgrade would wait 20s; retry every second instead,
 	// still giving up after goose's 5 minutes.
@@ -97,7 +108,12 @@ func migrate(ctx context.Context, sqlDB *sql.DB, fsys fs.FS) error {
 	if err != nil {
 		return fmt.Errorf("db: migrations: %w", err)
 	}
-	results, err := provider.Up(ctx)
+	var results []*goose.MigrationResult
+	if upTo > 0 {
+		results, err = provider.UpTo(ctx, upTo)
+	} else {
+		results, err = provider.Up(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("db: migrate: %w", err)
 	}
@@ -105,13 +121,6 @@ func migrate(ctx context.Context, sqlDB *sql.DB, fsys fs.FS) error {
 		slog.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
 	return nil
-}
-
-// Tx runs fn in one transaction on the gorm handle: it commits when fn returns nil and
-// rolls back otherwise, so a service's change and its audit events land together or not
-// at all.
-func (d *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return d.Gorm.WithContext(ctx).Transaction(fn)
 }
 
 // ErrNoRows reports whether err means a lookup found nothing.

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"biobank/internal/db"
 	"biobank/internal/db/dbtest"
 )
@@ -41,7 +39,8 @@ func countProbes(tb testing.TB, d *db.DB) int64 {
 func TestTx_RollsBackOnError(t *testing.T) {
 	d := newProbeTable(t)
 	boom := errors.New("boom")
-	err := d.Tx(context.Background(), func(tx *gorm.DB) error {
+	err := d.Tx(context.Background(), func(tx *db.Tx) error {
+		tx.Unaudited("probe rows of the transaction tests")
 		if err := tx.Create(&txProbe{Note: "first"}).Error; err != nil {
 			return err
 		}
@@ -66,7 +65,8 @@ func TestTx_RollsBackOnPanic(t *testing.T) {
 				t.Error("Tx swallowed the panic")
 			}
 		}()
-		_ = d.Tx(context.Background(), func(tx *gorm.DB) error {
+		_ = d.Tx(context.Background(), func(tx *db.Tx) error {
+			tx.Unaudited("probe rows of the transaction tests")
 			if err := tx.Create(&txProbe{Note: "half done"}).Error; err != nil {
 				return err
 			}
@@ -80,7 +80,8 @@ func TestTx_RollsBackOnPanic(t *testing.T) {
 
 func TestTx_CommitsOnNil(t *testing.T) {
 	d := newProbeTable(t)
-	err := d.Tx(context.Background(), func(tx *gorm.DB) error {
+	err := d.Tx(context.Background(), func(tx *db.Tx) error {
+		tx.Unaudited("probe rows of the transaction tests")
 		if err := tx.Create(&txProbe{Note: "first"}).Error; err != nil {
 			return err
 		}
@@ -103,7 +104,8 @@ func TestTx_UsesTheContext(t *testing.T) {
 	d := newProbeTable(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := d.Tx(ctx, func(tx *gorm.DB) error {
+	err := d.Tx(ctx, func(tx *db.Tx) error {
+		tx.Unaudited("probe rows of the transaction tests")
 		return tx.Create(&txProbe{Note: "too late"}).Error
 	})
 	if err == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"biobank/internal/app"
 	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
@@ -65,11 +66,8 @@ func newFixture(tb testing.TB) *fixture {
 	f.NurseKiel = user("nurse-kiel", auth.RoleNurse, "DE-KIEL")
 	f.TechLUX = user("tech-lux", auth.RoleTechnician, "LUX")
 
-	f.Studies = study.NewService(d)
-	f.Studies.Now = func() time.Time { return today }
-	f.Participants = participant.NewService(d)
-	f.Participants.Studies = f.Studies
-	f.Participants.Now = func() time.Time { return today }
+	built := app.New(d, app.Config{Now: func() time.Time { return today }})
+	f.Studies, f.Participants = built.Studies, built.Participants
 
 	f.IBD = f.mustStudy(tb, study.Input{Code: "IBD", Name: "Inflammatory bowel disease"})
 	f.mustVisit(tb, "IBD", study.VisitInput{Code: "BASELINE", Name: "Baseline", DayOffset: 0, WindowAfter: 7,

@@ -13,7 +13,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/input"
@@ -56,9 +55,9 @@ type Service struct {
 	Now     func() time.Time
 }
 
-// NewService returns a Service on d with the real clock.
-func NewService(d *db.DB) *Service {
-	return &Service{DB: d, Studies: study.NewService(d), Now: func() time.Time { return time.Now().UTC() }}
+// NewService returns a Service on d that reads studies through studies, with its clock.
+func NewService(d *db.DB, studies *study.Service) *Service {
+	return &Service{DB: d, Studies: studies, Now: studies.Now}
 }
 
 // EnrolInput is what a nurse enters to enrol a participant.
@@ -112,13 +111,13 @@ func (s *Service) Enrol(ctx context.Context, actor auth.Actor, in EnrolInput) (P
 	if err != nil {
 		return p, err
 	}
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		var err error
-		if err := s.enrolmentSite(tx, actor, in.Site, &p); err != nil {
+		if err := s.enrolmentSite(tx.DB, actor, in.Site, &p); err != nil {
 			return err
 		}
 		if strings.TrimSpace(in.Pseudonym) == "" {
-			if p.Pseudonym, err = s.freshPseudonym(tx); err != nil {
+			if p.Pseudonym, err = s.freshPseudonym(tx.DB); err != nil {
 				return err
 			}
 		} else if p.Pseudonym, p.External, err = acceptPseudonym(st, in.Pseudonym); err != nil {
@@ -137,10 +136,10 @@ func (s *Service) Enrol(ctx context.Context, actor auth.Actor, in EnrolInput) (P
 		enr.Study = st
 		p.Enrolments = []Enrolment{enr}
 		e := actor.Entry("participant.enrol", "participant", p.Pseudonym)
-		e.After = map[string]any{"study": st.Code, "site": p.Site.Code, "external_pseudonym": p.External,
-			"sex": p.Sex, "birth_year": p.BirthYear, "enrolled_on": enrolledOn.Format("2006-01-02")}
-		_, err = audit.Append(tx, e)
-		return err
+		e.After = enrolEvent{Study: st.Code, Site: p.Site.Code, ExternalPseudonym: p.External,
+			Sex: p.Sex, BirthYear: p.BirthYear, EnrolledOn: enrolledOn.Format("2006-01-02")}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Participant{}, fmt.Errorf("participant: enrol: %w", err)
@@ -162,7 +161,7 @@ func (s *Service) EnrolExisting(ctx context.Context, actor auth.Actor, pseudonym
 		return Participant{}, err
 	}
 	var p Participant
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if p, err = s.lock(tx, actor, pseudonym); err != nil {
 			return err
 		}
@@ -174,9 +173,9 @@ func (s *Service) EnrolExisting(ctx context.Context, actor auth.Actor, pseudonym
 			return err
 		}
 		e := actor.Entry("participant.enrol", "participant", p.Pseudonym)
-		e.After = map[string]any{"study": st.Code, "enrolled_on": on.Format("2006-01-02")}
-		_, err = audit.Append(tx, e)
-		return err
+		e.After = enrolExistingEvent{Study: st.Code, EnrolledOn: on.Format("2006-01-02")}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Participant{}, fmt.Errorf("participant: enrol %s in %s: %w", pseudonym, studyCode, err)
@@ -264,7 +263,7 @@ func (s *Service) Get(ctx context.Context, actor auth.Actor, raw string) (Partic
 }
 
 // lock reads and row-locks a participant the actor may act on.
-func (s *Service) lock(tx *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
+func (s *Service) lock(tx *db.Tx, actor auth.Actor, raw string) (Participant, error) {
 	return find(tx.Clauses(clause.Locking{Strength: "UPDATE"}), actor, raw)
 }
 
@@ -310,7 +309,7 @@ func visible(actor auth.Actor, p Participant) (Participant, error) {
 }
 
 // Lock is lock for other domain services (consent) inside their transaction.
-func (s *Service) Lock(tx *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
+func (s *Service) Lock(tx *db.Tx, actor auth.Actor, raw string) (Participant, error) {
 	return s.lock(tx, actor, raw)
 }
 

@@ -6,11 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/input"
@@ -70,7 +68,7 @@ func (s *Service) OpenVisit(ctx context.Context, actor auth.Actor, pseudonym str
 		return Visit{}, apperr.Invalid("visit", fmt.Sprintf("The study %s has no visit %q.", st.Code, in.Visit))
 	}
 	var v Visit
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		p, err := s.lock(tx, actor, pseudonym)
 		if err != nil {
 			return err
@@ -106,10 +104,10 @@ func (s *Service) OpenVisit(ctx context.Context, actor auth.Actor, pseudonym str
 		}
 		e := actor.Entry("visit.open", "participant", p.Pseudonym)
 		e.Reason = reason
-		e.After = map[string]any{"visit_id": v.ID, "study": st.Code, "visit": def.Code, "date": date.Format("2006-01-02"),
-			"window_from": from.Format("2006-01-02"), "window_to": to.Format("2006-01-02")}
-		_, err = audit.Append(tx, e)
-		return err
+		e.After = visitEvent{VisitID: v.ID, Study: st.Code, Visit: def.Code, Date: date.Format("2006-01-02"),
+			WindowFrom: from.Format("2006-01-02"), WindowTo: to.Format("2006-01-02")}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Visit{}, fmt.Errorf("participant: open visit %s of %s: %w", in.Visit, pseudonym, err)

@@ -6,12 +6,12 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 	"biobank/internal/study"
 )
 
@@ -50,7 +50,7 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 		return nil, apperr.Invalid("count", fmt.Sprintf("The number of aliquots must be from 1 to %d.", MaxAliquots))
 	}
 	var children []Sample
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		parent, err := s.lock(tx, actor, code)
 		if err != nil {
 			return err
@@ -69,7 +69,7 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 		if childType == "" {
 			childType = parent.SpecimenType
 		}
-		if err := study.Vocabulary(tx, "specimen_types", "specimen_type", "specimen type", childType); err != nil {
+		if err := study.Vocabulary(tx.DB, "specimen_types", "specimen_type", "specimen type", childType); err != nil {
 			return err
 		}
 		unit := strings.TrimSpace(in.Unit)
@@ -93,7 +93,7 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 		if container == "" {
 			container = "CRY"
 		}
-		if err := study.Vocabulary(tx, "container_types", "container", "container", container); err != nil {
+		if err := study.Vocabulary(tx.DB, "container_types", "container", "container", container); err != nil {
 			return err
 		}
 		// The conditional update is what guarantees the invariant under concurrency: it
@@ -109,7 +109,7 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 		}
 		before := parent.record()
 		parent.Volume = remaining[0]
-		var freed any
+		var freed audit.Payload
 		if parent.Volume.IsZero() {
 			parent.Status = Consumed
 			if err := tx.Model(&Sample{}).Where("id = ?", parent.ID).Update("status", Consumed).Error; err != nil {
@@ -119,7 +119,7 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 				return err
 			}
 		}
-		ids, err := s.nextAccessions(tx, in.Count)
+		ids, err := s.nextAccessions(tx.DB, in.Count)
 		if err != nil {
 			return err
 		}
@@ -146,18 +146,14 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 			accessions[i] = c.Accession
 		}
 		e := actor.Entry("sample.aliquot", "sample", parent.Accession)
-		e.Before, e.After = before, map[string]any{"sample": parent.record(), "taken": take.String(), "children": accessions, "freed_position": freed,
-			"child_type": childType, "child_volume": each.String(), "child_unit": unit}
-		if _, err := audit.Append(tx, e); err != nil {
-			return err
-		}
+		e.Before, e.After = before, aliquotEvent{Sample: parent.record(), Taken: take.String(), Children: accessions, FreedPosition: freed,
+			ChildType: childType, ChildVolume: each.String(), ChildUnit: unit}
+		tx.Record(e)
 		for _, c := range children {
 			ce := actor.Entry("sample.create_aliquot", "sample", c.Accession)
-			ce.After = map[string]any{"parent": parent.Accession, "specimen_type": c.SpecimenType, "container": c.Container,
-				"volume": c.Volume.String(), "unit": c.Unit, "status": c.Status, "site_id": c.SiteID, "sprec": c.SPREC}
-			if _, err := audit.Append(tx, ce); err != nil {
-				return err
-			}
+			ce.After = createAliquotEvent{Parent: parent.Accession, SpecimenType: c.SpecimenType, Container: c.Container,
+				Volume: c.Volume.String(), Unit: c.Unit, Status: c.Status, SiteID: c.SiteID, SPREC: c.SPREC}
+			tx.Record(ce)
 		}
 		return nil
 	})

@@ -12,7 +12,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/consent"
 	"biobank/internal/db"
@@ -91,7 +90,7 @@ func (s *Service) Collect(ctx context.Context, actor auth.Actor, in Collection) 
 		return nil, apperr.Invalid("visit", fmt.Sprintf("The study %s has no visit %q.", st.Code, in.Visit))
 	}
 	var out []Sample
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		p, err := s.Participants.Lock(tx, actor, in.Participant)
 		if err != nil {
 			return err
@@ -107,7 +106,7 @@ func (s *Service) Collect(ctx context.Context, actor auth.Actor, in Collection) 
 		if collectedAt.Before(visit.VisitDate.AddDate(0, 0, -1)) {
 			return apperr.Invalid("collected_at", fmt.Sprintf("The collection time is before the visit date (%s).", visit.VisitDate.Format("2006-01-02")))
 		}
-		may, err := consent.MayUse(tx, p.ID, st.ID, study.TierStorage)
+		may, err := consent.MayUse(tx.DB, p.ID, st.ID, study.TierStorage)
 		if err != nil {
 			return err
 		}
@@ -115,13 +114,13 @@ func (s *Service) Collect(ctx context.Context, actor auth.Actor, in Collection) 
 			return apperr.Conflict("consent_required", "participant",
 				fmt.Sprintf("%s has no consent in force for storage in %s: record the consent before registering samples.", p.Pseudonym, st.Code))
 		}
-		ids, err := s.nextAccessions(tx, len(in.Tubes))
+		ids, err := s.nextAccessions(tx.DB, len(in.Tubes))
 		if err != nil {
 			return err
 		}
 		collector := actor.ID()
 		for i, t := range in.Tubes {
-			smp, err := s.tube(tx, i, t)
+			smp, err := s.tube(tx.DB, i, t)
 			if err != nil {
 				return err
 			}
@@ -142,12 +141,10 @@ func (s *Service) Collect(ctx context.Context, actor auth.Actor, in Collection) 
 		}
 		for _, smp := range out {
 			e := actor.Entry("sample.collect", "sample", smp.Accession)
-			e.After = map[string]any{"participant": p.Pseudonym, "study": st.Code, "visit": def.Code, "specimen_type": smp.SpecimenType,
-				"container": smp.Container, "volume": smp.Volume.String(), "unit": smp.Unit, "tube_barcode": smp.TubeBarcode,
-				"collected_at": smp.CollectedAt, "site_id": smp.SiteID, "status": smp.Status}
-			if _, err := audit.Append(tx, e); err != nil {
-				return err
-			}
+			e.After = collectEvent{Participant: p.Pseudonym, Study: st.Code, Visit: def.Code, SpecimenType: smp.SpecimenType,
+				Container: smp.Container, Volume: smp.Volume.String(), Unit: smp.Unit, TubeBarcode: smp.TubeBarcode,
+				CollectedAt: smp.CollectedAt, SiteID: smp.SiteID, Status: smp.Status}
+			tx.Record(e)
 		}
 		return nil
 	})

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 	"biobank/internal/input"
 )
 
@@ -27,7 +25,7 @@ func (s *Service) End(ctx context.Context, actor auth.Actor, code string, action
 		return Sample{}, err
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -48,9 +46,9 @@ func (s *Service) End(ctx context.Context, actor auth.Actor, code string, action
 			return err
 		}
 		e := actor.Entry("sample."+map[Action]string{ActConsume: "consume", ActDestroy: "destroy", ActLose: "lose"}[action], "sample", smp.Accession)
-		e.Reason, e.Before, e.After = reason, before, map[string]any{"sample": smp.record(), "freed_position": freed}
-		_, err = audit.Append(tx, e)
-		return err
+		e.Reason, e.Before, e.After = reason, before, endEvent{Sample: smp.record(), FreedPosition: freed}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Sample{}, fmt.Errorf("sample: %s %s: %w", action, code, err)

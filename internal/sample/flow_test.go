@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"biobank/internal/app"
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
 	"biobank/internal/consent"
@@ -65,7 +66,8 @@ func newWorld(tb testing.TB) world {
 		}
 		users[string(r)+"2"] = u.Actor()
 	}
-	studies := study.NewService(d)
+	built := app.New(d, app.Config{})
+	studies := built.Studies
 	admin := users["admin"]
 	if _, err := studies.Create(ctx, admin, study.Input{Code: "IBD", Name: "IBD"}); err != nil {
 		tb.Fatal(err)
@@ -76,12 +78,12 @@ func newWorld(tb testing.TB) world {
 	if _, err := studies.AddDocument(ctx, admin, "IBD", study.DocumentInput{Version: "1", Tiers: []string{"storage", "genetic", "sharing", "recontact"}}); err != nil {
 		tb.Fatal(err)
 	}
-	people := participant.NewService(d)
+	people := built.Participants
 	p, err := people.Enrol(ctx, users["nurse"], participant.EnrolInput{Study: "IBD"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cs := &consent.Service{DB: d, Participants: people, Now: people.Now}
+	cs := built.Consents
 	c, err := cs.Record(ctx, users["nurse"], p.Pseudonym, consent.RecordInput{Study: "IBD", Version: "1", SignedOn: time.Now().UTC().Format("2006-01-02"), Tiers: []string{"storage", "genetic", "sharing", "recontact"}})
 	if err != nil {
 		tb.Fatal(err)
@@ -89,8 +91,7 @@ func newWorld(tb testing.TB) world {
 	if _, err := people.OpenVisit(ctx, users["nurse"], p.Pseudonym, participant.OpenVisitInput{Study: "IBD", Visit: "BASELINE"}); err != nil {
 		tb.Fatal(err)
 	}
-	samples := sample.NewService(d, people)
-	cs.OnWithdraw = samples.HoldForWithdrawal
+	samples := built.Samples
 	return world{db: d, people: people, studies: studies, samples: samples, consents: cs, admin: admin,
 		nurse: users["nurse"], tech: users["technician"], manager: users["manager"],
 		nurse2: users["nurse2"], tech2: users["technician2"], pseudonym: p.Pseudonym, consentID: c.ID}

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/consent"
+	"biobank/internal/db"
 	"biobank/internal/input"
 	"biobank/internal/study"
 )
@@ -34,7 +33,7 @@ func (s *Service) setHold(ctx context.Context, actor auth.Actor, code, reason st
 		return Sample{}, err
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -61,8 +60,8 @@ func (s *Service) setHold(ctx context.Context, actor auth.Actor, code, reason st
 		}
 		e := actor.Entry(action, "sample", smp.Accession)
 		e.Reason, e.Before, e.After = reason, before, smp.record()
-		_, err = audit.Append(tx, e)
-		return err
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Sample{}, fmt.Errorf("sample: hold %s: %w", code, err)
@@ -85,7 +84,7 @@ func samplesAffected(c consent.Consent, remaining study.Tiers) bool {
 // transaction it puts every live sample of the participant in the study — primary tubes,
 // aliquots and derivatives alike — on consent hold, and returns their accession IDs for
 // the manager's decision.
-func (s *Service) HoldForWithdrawal(tx *gorm.DB, actor auth.Actor, c consent.Consent, remaining study.Tiers, reason string) ([]string, error) {
+func (s *Service) HoldForWithdrawal(tx *db.Tx, actor auth.Actor, c consent.Consent, remaining study.Tiers, reason string) ([]string, error) {
 	held := []string{}
 	if !samplesAffected(c, remaining) {
 		return held, nil
@@ -98,7 +97,6 @@ func (s *Service) HoldForWithdrawal(tx *gorm.DB, actor auth.Actor, c consent.Con
 		return nil, err
 	}
 	text := reason // HoldText says "consent withdrawn: "
-	var entries []audit.Entry
 	for _, smp := range rows {
 		before := smp.record()
 		smp.Hold, smp.HoldKind, smp.HoldReason = true, HoldConsent, text
@@ -108,14 +106,8 @@ func (s *Service) HoldForWithdrawal(tx *gorm.DB, actor auth.Actor, c consent.Con
 		}
 		e := actor.Entry("sample.consent_hold", "sample", smp.Accession)
 		e.Reason, e.Before, e.After = reason, before, smp.record()
-		entries = append(entries, e)
+		tx.Record(e)
 		held = append(held, smp.Accession)
-	}
-	// Audit events last: the chain head stays locked until commit.
-	for _, e := range entries {
-		if _, err := audit.Append(tx, e); err != nil {
-			return nil, err
-		}
 	}
 	return held, nil
 }
@@ -146,7 +138,7 @@ func (s *Service) Decide(ctx context.Context, actor auth.Actor, code string, d D
 		return Sample{}, apperr.Invalid("decision", "Decide destroy or keep.")
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -155,7 +147,7 @@ func (s *Service) Decide(ctx context.Context, actor auth.Actor, code string, d D
 		}
 		before := smp.record()
 		if d == DecideKeep {
-			may, err := consent.MayUse(tx, smp.ParticipantID, smp.StudyID, study.TierStorage)
+			may, err := consent.MayUse(tx.DB, smp.ParticipantID, smp.StudyID, study.TierStorage)
 			if err != nil {
 				return err
 			}
@@ -174,7 +166,7 @@ func (s *Service) Decide(ctx context.Context, actor auth.Actor, code string, d D
 			"hold": smp.Hold, "hold_kind": smp.HoldKind, "hold_reason": smp.HoldReason, "updated_at": s.Now()}).Error; err != nil {
 			return err
 		}
-		var freed any
+		var freed audit.Payload
 		if smp.Status == Destroyed {
 			if freed, err = s.leave(tx, smp); err != nil {
 				return err
@@ -185,9 +177,9 @@ func (s *Service) Decide(ctx context.Context, actor auth.Actor, code string, d D
 			return err
 		}
 		e := actor.Entry("sample.consent_decision", "sample", smp.Accession)
-		e.Reason, e.Before, e.After = reason, before, map[string]any{"decision": d, "sample": smp.record(), "freed_position": freed}
-		_, err = audit.Append(tx, e)
-		return err
+		e.Reason, e.Before, e.After = reason, before, decisionEvent{Decision: d, Sample: smp.record(), FreedPosition: freed}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Sample{}, fmt.Errorf("sample: decide on %s: %w", code, err)

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 	"biobank/internal/sprec"
 )
 
@@ -166,7 +164,7 @@ func (s *Service) RecordProcessing(ctx context.Context, actor auth.Actor, code s
 		return Sample{}, fmt.Errorf("sample: processing: %w", err)
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -179,7 +177,7 @@ func (s *Service) RecordProcessing(ctx context.Context, actor auth.Actor, code s
 		if p.FrozenAt != nil && p.FrozenAt.Before(smp.CollectedAt) {
 			return apperr.Invalid("frozen_at", "The sample cannot be frozen before it was collected.")
 		}
-		before := map[string]any{"sprec": smp.SPREC, "processing": smp.Processing}
+		before := processingEvent{SPREC: smp.SPREC, Processing: smp.Processing}
 		prev, err := processingOf(smp)
 		if err != nil {
 			return err
@@ -199,17 +197,9 @@ func (s *Service) RecordProcessing(ctx context.Context, actor auth.Actor, code s
 			return err
 		}
 		e := actor.Entry("sample.process", "sample", smp.Accession)
-		e.Before, e.After = before, map[string]any{"sprec": smp.SPREC, "processing": json.RawMessage(raw)}
-		entries, err := s.passOnProcessing(tx, actor, smp, prev, p, now)
-		if err != nil {
-			return err
-		}
-		for _, e := range append([]audit.Entry{e}, entries...) {
-			if _, err := audit.Append(tx, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		e.Before, e.After = before, processingEvent{SPREC: smp.SPREC, Processing: json.RawMessage(raw)}
+		tx.Record(e)
+		return s.passOnProcessing(tx, actor, smp, prev, p, now)
 	})
 	if err != nil {
 		return Sample{}, fmt.Errorf("sample: processing of %s: %w", code, err)
@@ -219,9 +209,9 @@ func (s *Service) RecordProcessing(ctx context.Context, actor auth.Actor, code s
 
 // passOnProcessing gives a corrected processing record to the live descendants that still
 // carry the one they inherited (aliquots made before the record was completed), so their
-// SPREC codes follow. A descendant whose own processing was recorded since keeps it. It
-// returns their audit entries for the caller to append last.
-func (s *Service) passOnProcessing(tx *gorm.DB, actor auth.Actor, parent Sample, prev, next Processing, now time.Time) ([]audit.Entry, error) {
+// SPREC codes follow, each change recorded. A descendant whose own processing was recorded
+// since keeps it.
+func (s *Service) passOnProcessing(tx *db.Tx, actor auth.Actor, parent Sample, prev, next Processing, now time.Time) error {
 	var kids []Sample
 	err := tx.Raw(`WITH RECURSIVE tree AS (
 			SELECT id FROM samples WHERE parent_id = ?
@@ -230,37 +220,36 @@ func (s *Service) passOnProcessing(tx *gorm.DB, actor auth.Actor, parent Sample,
 		SELECT * FROM samples WHERE id IN (SELECT id FROM tree) AND status NOT IN ('consumed', 'destroyed', 'lost')
 		ORDER BY id FOR UPDATE`, parent.ID).Scan(&kids).Error
 	if err != nil || len(kids) == 0 {
-		return nil, err
+		return err
 	}
 	next.PrimaryContainer = primaryContainer(parent, next)
 	raw, err := json.Marshal(next)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var entries []audit.Entry
 	for _, k := range kids {
 		own, err := processingOf(k)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !sameRecord(own, prev) {
 			continue
 		}
-		before := map[string]any{"sprec": k.SPREC, "processing": k.Processing}
+		before := processingEvent{SPREC: k.SPREC, Processing: k.Processing}
 		k.Processing = raw
 		if err := s.computeSPREC(&k); err != nil {
-			return nil, err
+			return err
 		}
 		if err := tx.Model(&Sample{}).Where("id = ?", k.ID).Updates(map[string]any{"processing": string(raw),
 			"sprec": k.SPREC, "sprec_version": k.SPRECVersion, "updated_at": now}).Error; err != nil {
-			return nil, err
+			return err
 		}
 		e := actor.Entry("sample.process", "sample", k.Accession)
 		e.Reason = "processing of " + parent.Accession + " recorded after this aliquot was made"
-		e.Before, e.After = before, map[string]any{"sprec": k.SPREC, "processing": json.RawMessage(raw)}
-		entries = append(entries, e)
+		e.Before, e.After = before, processingEvent{SPREC: k.SPREC, Processing: json.RawMessage(raw)}
+		tx.Record(e)
 	}
-	return entries, nil
+	return nil
 }
 
 // sameRecord reports whether two processing records hold the same facts, whatever primary

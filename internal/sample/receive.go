@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 	"biobank/internal/input"
 )
 
@@ -36,7 +34,7 @@ func (s *Service) Receive(ctx context.Context, actor auth.Actor, code string) (R
 		return Receipt{}, err
 	}
 	var r Receipt
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		smp, err := s.lock(tx, actor, code)
 		if err != nil {
 			return err
@@ -67,9 +65,7 @@ func (s *Service) Receive(ctx context.Context, actor auth.Actor, code string) (R
 		}
 		e := actor.Entry("sample.receive", "sample", smp.Accession)
 		e.Before, e.After = before, smp.record()
-		if _, err := audit.Append(tx, e); err != nil {
-			return err
-		}
+		tx.Record(e)
 		r.Sample, r.Changed = smp, true
 		return nil
 	})
@@ -90,7 +86,7 @@ func (s *Service) UndoReceive(ctx context.Context, actor auth.Actor, code, reaso
 		return Sample{}, err
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -116,8 +112,8 @@ func (s *Service) UndoReceive(ctx context.Context, actor auth.Actor, code, reaso
 		}
 		e := actor.Entry("sample.undo_receive", "sample", smp.Accession)
 		e.Reason, e.Before, e.After = reason, before, smp.record()
-		_, err = audit.Append(tx, e)
-		return err
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Sample{}, fmt.Errorf("sample: undo receipt of %s: %w", code, err)

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
+	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/checkcode"
 	"biobank/internal/db"
@@ -25,24 +26,29 @@ type Service struct {
 	// LateReceipt is how long after collection a receipt earns a warning.
 	LateReceipt time.Duration
 	Now         func() time.Time
-	// OnLeave runs inside the transaction in which a sample's life ends (consumed,
-	// destroyed, lost), so that storage frees its position atomically. It returns the
-	// position given up (nil when it had none), which the audit event records.
-	OnLeave func(tx *gorm.DB, smp Sample) (any, error)
+	places      Releaser
 }
 
-// leave frees whatever the sample occupied, through OnLeave.
-func (s *Service) leave(tx *gorm.DB, smp Sample) (any, error) {
-	if s.OnLeave == nil {
-		return nil, nil
+// Releaser frees whatever place a sample held when its life ends (consumed, destroyed,
+// lost), inside that change's transaction, and returns the place given up for the audit
+// event (nil when it had none). The storage area implements it.
+type Releaser interface {
+	Release(tx *db.Tx, smp Sample) (audit.Payload, error)
+}
+
+// leave frees whatever the sample occupied.
+func (s *Service) leave(tx *db.Tx, smp Sample) (audit.Payload, error) {
+	return s.places.Release(tx, smp)
+}
+
+// NewService returns a Service on d with the default prefix and the real clock; places
+// frees a sample's storage position when its life ends.
+func NewService(d *db.DB, people *participant.Service, places Releaser) *Service {
+	if places == nil {
+		panic("sample: NewService needs the releaser of storage positions")
 	}
-	return s.OnLeave(tx, smp)
-}
-
-// NewService returns a Service on d with the default prefix and the real clock.
-func NewService(d *db.DB, people *participant.Service) *Service {
 	return &Service{DB: d, Participants: people, Prefix: DefaultPrefix, LateReceipt: 24 * time.Hour,
-		Now: func() time.Time { return time.Now().UTC() }}
+		Now: func() time.Time { return time.Now().UTC() }, places: places}
 }
 
 // Roles that handle samples in the lab; nurses register collections.
@@ -88,7 +94,7 @@ func (s *Service) find(q *gorm.DB, raw string) (Sample, error) {
 
 // lock resolves a code and row-locks the sample for the rest of tx, refusing a sample of
 // another site to staff who see only their own.
-func (s *Service) lock(tx *gorm.DB, actor auth.Actor, raw string) (Sample, error) {
+func (s *Service) lock(tx *db.Tx, actor auth.Actor, raw string) (Sample, error) {
 	smp, err := s.find(tx.Clauses(clause.Locking{Strength: "UPDATE"}), raw)
 	if err != nil {
 		return Sample{}, err
@@ -101,7 +107,7 @@ func (s *Service) lock(tx *gorm.DB, actor auth.Actor, raw string) (Sample, error
 
 // Lock resolves a code and row-locks the sample in the caller's transaction (for the
 // storage and shipment areas), refusing another site's sample to site-bound staff.
-func (s *Service) Lock(tx *gorm.DB, actor auth.Actor, code string) (Sample, error) {
+func (s *Service) Lock(tx *db.Tx, actor auth.Actor, code string) (Sample, error) {
 	return s.lock(tx, actor, code)
 }
 

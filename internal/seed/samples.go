@@ -6,10 +6,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"biobank/internal/app"
 	"biobank/internal/auth"
-	"biobank/internal/consent"
-	"biobank/internal/db"
-	"biobank/internal/participant"
 	"biobank/internal/sample"
 	"biobank/internal/sprec"
 	"biobank/internal/study"
@@ -28,7 +26,8 @@ type demoVisit struct {
 // collected by the site's nurse, received, processed and aliquoted by its technician —
 // with the clock set to when each step happened, then applies the pending withdrawals so
 // they put material on hold. About 8,000 samples.
-func demoSamples(ctx context.Context, d *db.DB, withdrawals []withdrawal, sum *Summary) error {
+func demoSamples(ctx context.Context, a *app.App, clock *demoClock, withdrawals []withdrawal, sum *Summary) error {
+	d := a.DB
 	var visits []demoVisit
 	err := d.Gorm.WithContext(ctx).Raw(`SELECT p.pseudonym, st.code AS study, vd.code AS visit, v.visit_date, si.code AS site
 		FROM visits v JOIN participants p ON p.id = v.participant_id JOIN studies st ON st.id = v.study_id
@@ -38,7 +37,7 @@ func demoSamples(ctx context.Context, d *db.DB, withdrawals []withdrawal, sum *S
 		return err
 	}
 	staff := map[string]map[auth.Role]auth.Actor{}
-	users, err := auth.NewService(d).Users(ctx)
+	users, err := a.Auth.Users(ctx)
 	if err != nil {
 		return err
 	}
@@ -48,10 +47,7 @@ func demoSamples(ctx context.Context, d *db.DB, withdrawals []withdrawal, sum *S
 		}
 		staff[u.Site.Code][u.Role] = u.Actor()
 	}
-	people := participant.NewService(d)
-	var clock time.Time
-	samples := sample.NewService(d, people)
-	samples.Now = func() time.Time { return clock }
+	people, samples := a.Participants, a.Samples
 	studies := map[string]study.Study{}
 	rng := rand.New(rand.NewPCG(8000, 4))
 	for _, v := range visits {
@@ -77,7 +73,7 @@ func demoSamples(ctx context.Context, d *db.DB, withdrawals []withdrawal, sum *S
 		if len(tubes) == 0 {
 			continue
 		}
-		clock = collected.Add(time.Minute)
+		clock.at = collected.Add(time.Minute)
 		out, err := samples.Collect(ctx, nurse, sample.Collection{Participant: v.Pseudonym, Study: v.Study, Visit: v.Visit,
 			CollectedAt: collected.Format(time.RFC3339), Tubes: tubes})
 		if err != nil {
@@ -85,18 +81,17 @@ func demoSamples(ctx context.Context, d *db.DB, withdrawals []withdrawal, sum *S
 		}
 		sum.Samples += len(out)
 		for i, tube := range out {
-			if err := demoProcess(ctx, samples, &clock, tech, tube, reqs[i], rng, sum); err != nil {
+			if err := demoProcess(ctx, samples, &clock.at, tech, tube, reqs[i], rng, sum); err != nil {
 				return fmt.Errorf("process %s: %w", tube.Accession, err)
 			}
 		}
 	}
-	clock = time.Now().UTC()
-	if err := demoStorage(ctx, d, samples, sum); err != nil {
+	clock.at = time.Time{}
+	if err := demoStorage(ctx, a, sum); err != nil {
 		return fmt.Errorf("storage: %w", err)
 	}
-	consents := &consent.Service{DB: d, Participants: people, Now: people.Now, OnWithdraw: samples.HoldForWithdrawal}
 	for _, w := range withdrawals {
-		res, err := consents.Withdraw(ctx, w.nurse, w.pseudonym, w.consentID, w.in)
+		res, err := a.Consents.Withdraw(ctx, w.nurse, w.pseudonym, w.consentID, w.in)
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"biobank/internal/app"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 )
@@ -106,7 +108,9 @@ func DemoWith(ctx context.Context, d *db.DB, opts Options) (Summary, error) {
 	if !empty {
 		return Summary{}, ErrNotEmpty
 	}
-	svc := auth.NewService(d)
+	clock := &demoClock{}
+	a := app.New(d, app.Config{Now: clock.Now})
+	svc := a.Auth
 	actor := auth.Actor{Username: "demo-seed", Role: auth.RoleAdmin}
 	var sum Summary
 	for _, in := range DemoSites {
@@ -124,12 +128,24 @@ func DemoWith(ctx context.Context, d *db.DB, opts Options) (Summary, error) {
 		}
 		sum.Users++
 	}
-	withdrawals, err := demoStudiesAndParticipants(ctx, d, actor, opts.ParticipantsPerStudySite, &sum)
+	withdrawals, err := demoStudiesAndParticipants(ctx, a, actor, opts.ParticipantsPerStudySite, &sum)
 	if err != nil {
 		return sum, fmt.Errorf("seed: %w", err)
 	}
-	if err := demoSamples(ctx, d, withdrawals, &sum); err != nil {
+	if err := demoSamples(ctx, a, clock, withdrawals, &sum); err != nil {
 		return sum, fmt.Errorf("seed: %w", err)
 	}
 	return sum, nil
+}
+
+// demoClock is the clock of the seed's services: the real time, or, while the seed replays
+// a sample's past, the moment each step happened.
+type demoClock struct{ at time.Time }
+
+// Now is the clock's reading.
+func (c *demoClock) Now() time.Time {
+	if c.at.IsZero() {
+		return time.Now().UTC()
+	}
+	return c.at
 }

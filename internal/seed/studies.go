@@ -8,10 +8,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"biobank/internal/app"
 	"biobank/internal/auth"
 	"biobank/internal/checkcode"
 	"biobank/internal/consent"
-	"biobank/internal/db"
 	"biobank/internal/participant"
 	"biobank/internal/study"
 )
@@ -98,9 +98,9 @@ func (s seededReader) Read(p []byte) (int, error) {
 
 // demoStudiesAndParticipants loads the cohorts, their schedules and consent versions, and
 // ~240 participants with consents, some withdrawals and the visits already due.
-func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor, perStudySite int, sum *Summary) ([]withdrawal, error) {
+func demoStudiesAndParticipants(ctx context.Context, a *app.App, admin auth.Actor, perStudySite int, sum *Summary) ([]withdrawal, error) {
 	var later []withdrawal
-	studies := study.NewService(d)
+	studies := a.Studies
 	for _, ds := range demoStudies {
 		in := ds.in
 		in.Reason = "demonstration data"
@@ -126,7 +126,7 @@ func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor,
 	}
 
 	nurses := map[string]auth.Actor{}
-	users, err := auth.NewService(d).Users(ctx)
+	users, err := a.Auth.Users(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -136,8 +136,7 @@ func demoStudiesAndParticipants(ctx context.Context, d *db.DB, admin auth.Actor,
 		}
 	}
 	rng := rand.New(rand.NewPCG(2026, 11))
-	people := participant.NewService(d)
-	consents := &consent.Service{DB: d, Participants: people, Now: people.Now}
+	people, consents := a.Participants, a.Consents
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	for _, ds := range demoStudies {
 		st, err := studies.ByCode(ctx, ds.in.Code)

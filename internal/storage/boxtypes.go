@@ -9,7 +9,6 @@ import (
 	"gorm.io/gorm"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/input"
@@ -44,7 +43,7 @@ func (s *Service) CreateBoxType(ctx context.Context, actor auth.Actor, in BoxTyp
 		return BoxType{}, err
 	}
 	t := BoxType{Name: name, Rows: in.Rows, Cols: in.Cols}
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if err := tx.Create(&t).Error; err != nil {
 			if db.IsUniqueViolation(err) {
 				return apperr.Conflict("duplicate_box_type", "name", fmt.Sprintf("A box type %q already exists.", name))
@@ -52,9 +51,9 @@ func (s *Service) CreateBoxType(ctx context.Context, actor auth.Actor, in BoxTyp
 			return err
 		}
 		e := actor.Entry("storage.create_box_type", "box_type", strconv.FormatInt(t.ID, 10))
-		e.After = t
-		_, err := audit.Append(tx, e)
-		return err
+		e.After = boxTypeEvent{ID: t.ID, Name: t.Name, Rows: t.Rows, Cols: t.Cols}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return BoxType{}, fmt.Errorf("storage: create box type %s: %w", name, err)

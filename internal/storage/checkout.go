@@ -6,10 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
-	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 	"biobank/internal/input"
 	"biobank/internal/sample"
 )
@@ -39,7 +37,7 @@ func (s *Service) CheckIn(ctx context.Context, actor auth.Actor, code string) (s
 
 func (s *Service) turn(ctx context.Context, actor auth.Actor, code string, act sample.Action, event, reason string) (sample.Sample, error) {
 	var smp sample.Sample
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		var err error
 		if smp, err = s.Samples.Lock(tx, actor, code); err != nil {
 			return err
@@ -49,16 +47,16 @@ func (s *Service) turn(ctx context.Context, actor auth.Actor, code string, act s
 			return err
 		}
 		var loc *Location
-		if sl, err := currentSlot(tx, smp.ID); err != nil {
+		if sl, err := currentSlot(tx.DB, smp.ID); err != nil {
 			return err
 		} else if sl != nil {
-			l, err := locationOf(tx, sl.BoxID, Position{sl.Row, sl.Col})
+			l, err := locationOf(tx.DB, sl.BoxID, Position{sl.Row, sl.Col})
 			if err != nil {
 				return err
 			}
 			loc = &l
 		}
-		before := map[string]any{"status": smp.Status, "freeze_thaw_count": smp.FreezeThawCount, "location": loc}
+		before := turnEvent{Status: smp.Status, FreezeThawCount: smp.FreezeThawCount, Location: loc}
 		smp.Status = next
 		if act == sample.ActCheckIn {
 			smp.FreezeThawCount++
@@ -69,9 +67,9 @@ func (s *Service) turn(ctx context.Context, actor auth.Actor, code string, act s
 		}
 		e := actor.Entry(event, "sample", smp.Accession)
 		e.Reason, e.Before = reason, before
-		e.After = map[string]any{"status": smp.Status, "freeze_thaw_count": smp.FreezeThawCount, "location": loc}
-		_, err = audit.Append(tx, e)
-		return err
+		e.After = turnEvent{Status: smp.Status, FreezeThawCount: smp.FreezeThawCount, Location: loc}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return sample.Sample{}, fmt.Errorf("storage: %s %s: %w", act, code, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"biobank/internal/app"
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
 	"biobank/internal/consent"
@@ -64,7 +65,8 @@ func newWorld(tb testing.TB) world {
 		users[u.name] = made.Actor()
 	}
 	admin, nurse := users["admin1"], users["nurse1"]
-	studies := study.NewService(d)
+	built := app.New(d, app.Config{})
+	studies := built.Studies
 	if _, err := studies.Create(ctx, admin, study.Input{Code: "IBD", Name: "IBD"}); err != nil {
 		tb.Fatal(err)
 	}
@@ -74,12 +76,12 @@ func newWorld(tb testing.TB) world {
 	if _, err := studies.AddDocument(ctx, admin, "IBD", study.DocumentInput{Version: "1", Tiers: []string{"storage", "genetic", "sharing", "recontact"}}); err != nil {
 		tb.Fatal(err)
 	}
-	people := participant.NewService(d)
+	people := built.Participants
 	p, err := people.Enrol(ctx, nurse, participant.EnrolInput{Study: "IBD"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cs := &consent.Service{DB: d, Participants: people, Now: people.Now}
+	cs := built.Consents
 	if _, err := cs.Record(ctx, nurse, p.Pseudonym, consent.RecordInput{Study: "IBD", Version: "1",
 		SignedOn: time.Now().UTC().Format("2006-01-02"), Tiers: []string{"storage", "genetic", "sharing", "recontact"}}); err != nil {
 		tb.Fatal(err)
@@ -87,9 +89,8 @@ func newWorld(tb testing.TB) world {
 	if _, err := people.OpenVisit(ctx, nurse, p.Pseudonym, participant.OpenVisitInput{Study: "IBD", Visit: "BASELINE"}); err != nil {
 		tb.Fatal(err)
 	}
-	samples := sample.NewService(d, people)
-	cs.OnWithdraw = samples.HoldForWithdrawal
-	w := world{db: d, samples: samples, store: storage.NewService(d, samples), admin: admin, manager: users["manager1"],
+	samples := built.Samples
+	w := world{db: d, samples: samples, store: built.Storage, admin: admin, manager: users["manager1"],
 		tech: users["tech1"], nurse: nurse, tech2: users["tech2"], pseudonym: p.Pseudonym}
 	w.mustFreezer(tb, "F1", "-80", "LUX")
 	w.mustFreezer(tb, "F2", "-20", "LUX")

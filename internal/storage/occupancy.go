@@ -6,12 +6,11 @@ import (
 	"strconv"
 	"strings"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 	"biobank/internal/input"
 )
 
@@ -66,11 +65,11 @@ func (s *Service) MoveBox(ctx context.Context, actor auth.Actor, barcode, freeze
 		return Box{}, err
 	}
 	var b Box
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if b, err = findBox(tx.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "boxes"}}), actor, barcode); err != nil {
 			return err
 		}
-		f, err := findFreezer(tx, actor, freezer)
+		f, err := findFreezer(tx.DB, actor, freezer)
 		if err != nil {
 			return err
 		}
@@ -105,16 +104,16 @@ func (s *Service) MoveRack(ctx context.Context, actor auth.Actor, rackID int64, 
 	if err != nil {
 		return err
 	}
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		var r Rack
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", rackID).Take(&r).Error; err != nil {
 			return apperr.NotFound("rack", strconv.FormatInt(rackID, 10))
 		}
-		from, err := findFreezer(tx, actor, strconv.FormatInt(r.FreezerID, 10))
+		from, err := findFreezer(tx.DB, actor, strconv.FormatInt(r.FreezerID, 10))
 		if err != nil {
 			return err
 		}
-		to, err := findFreezer(tx, actor, freezer)
+		to, err := findFreezer(tx.DB, actor, freezer)
 		if err != nil {
 			return err
 		}
@@ -140,8 +139,7 @@ func (s *Service) MoveRack(ctx context.Context, actor auth.Actor, rackID int64, 
 }
 
 // relocate points boxes at a freezer and rack and audits a move for every sample inside.
-func (s *Service) relocate(tx *gorm.DB, actor auth.Actor, boxes []Box, to Freezer, rackID *int64, reason string) error {
-	var entries []audit.Entry
+func (s *Service) relocate(tx *db.Tx, actor auth.Actor, boxes []Box, to Freezer, rackID *int64, reason string) error {
 	type moved struct {
 		Accession string
 		Row, Col  int
@@ -153,14 +151,14 @@ func (s *Service) relocate(tx *gorm.DB, actor auth.Actor, boxes []Box, to Freeze
 			return err
 		}
 		// One lookup of the box's place before and after serves every sample inside.
-		from, err := locationOf(tx, b.ID, Position{1, 1})
+		from, err := locationOf(tx.DB, b.ID, Position{1, 1})
 		if err != nil {
 			return err
 		}
 		if err := tx.Model(&Box{}).Where("id = ?", b.ID).Updates(map[string]any{"freezer_id": to.ID, "rack_id": rackID}).Error; err != nil {
 			return err
 		}
-		dest, err := locationOf(tx, b.ID, Position{1, 1})
+		dest, err := locationOf(tx.DB, b.ID, Position{1, 1})
 		if err != nil {
 			return err
 		}
@@ -169,17 +167,13 @@ func (s *Service) relocate(tx *gorm.DB, actor auth.Actor, boxes []Box, to Freeze
 			before.Position = Position{m.Row, m.Col}.String()
 			after.Position = before.Position
 			e := actor.Entry("sample.move", "sample", m.Accession)
-			e.Reason, e.Before, e.After = reason, map[string]any{"location": before}, map[string]any{"location": after}
-			entries = append(entries, e)
+			e.Reason, e.Before, e.After = reason, locationEvent{Location: &before}, locationEvent{Location: &after}
+			tx.Record(e)
 		}
 		be := actor.Entry("storage.move_box", "box", b.Barcode)
-		be.Reason, be.Before, be.After = reason, map[string]any{"freezer": b.Freezer.Name}, map[string]any{"freezer": to.Name, "samples": len(inside)}
-		entries = append(entries, be)
-	}
-	for _, e := range entries {
-		if _, err := audit.Append(tx, e); err != nil {
-			return err
-		}
+		n := len(inside)
+		be.Reason, be.Before, be.After = reason, boxMoveEvent{Freezer: b.Freezer.Name}, boxMoveEvent{Freezer: to.Name, Samples: &n}
+		tx.Record(be)
 	}
 	return nil
 }

@@ -64,13 +64,9 @@ func (s *Service) Place(ctx context.Context, actor auth.Actor, barcode, position
 		return Placed{}, err
 	}
 	var out Placed
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		var err error
-		var e audit.Entry
-		if out, e, err = s.placeIn(tx, actor, barcode, position, code); err != nil {
-			return err
-		}
-		_, err = audit.Append(tx, e)
+		out, err = s.PlaceTx(tx, actor, barcode, position, code)
 		return err
 	})
 	if err != nil {
@@ -79,9 +75,22 @@ func (s *Service) Place(ctx context.Context, actor auth.Actor, barcode, position
 	return out, nil
 }
 
-// placeIn is Place inside the caller's transaction (one well of a rack import). It returns
-// the audit entry for the caller to append last, after every row lock it takes.
-func (s *Service) placeIn(tx *gorm.DB, actor auth.Actor, barcode, position, code string) (Placed, audit.Entry, error) {
+// PlaceTx is Place inside the caller's transaction (one well of a rack import, a tube of a
+// shipment received): it locks the box, then the sample, and records the event on tx.
+func (s *Service) PlaceTx(tx *db.Tx, actor auth.Actor, barcode, position, code string) (Placed, error) {
+	if err := actor.Require(labRoles...); err != nil {
+		return Placed{}, err
+	}
+	out, e, err := s.placeIn(tx, actor, barcode, position, code)
+	if err != nil {
+		return Placed{}, err
+	}
+	tx.Record(e)
+	return out, nil
+}
+
+// placeIn does the placement and returns its audit entry.
+func (s *Service) placeIn(tx *db.Tx, actor auth.Actor, barcode, position, code string) (Placed, audit.Entry, error) {
 	var out Placed
 	var none audit.Entry
 	b, err := findBox(tx.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "boxes"}}), actor, barcode)
@@ -102,7 +111,7 @@ func (s *Service) placeIn(tx *gorm.DB, actor auth.Actor, barcode, position, code
 	if err != nil {
 		return out, none, err
 	}
-	old, err := currentSlot(tx, smp.ID)
+	old, err := currentSlot(tx.DB, smp.ID)
 	if err != nil {
 		return out, none, err
 	}
@@ -114,7 +123,7 @@ func (s *Service) placeIn(tx *gorm.DB, actor auth.Actor, barcode, position, code
 			return out, none, apperr.Conflict("already_there", "position", fmt.Sprintf("%s is already in %s at %s.",
 				smp.Accession, b.Barcode, Position{old.Row, old.Col}))
 		}
-		if pos, err = nextFree(tx, b); err != nil {
+		if pos, err = nextFree(tx.DB, b); err != nil {
 			return out, none, err
 		}
 	} else {
@@ -129,11 +138,11 @@ func (s *Service) placeIn(tx *gorm.DB, actor auth.Actor, barcode, position, code
 	if old != nil && old.BoxID == b.ID && old.Row == pos.Row && old.Col == pos.Col {
 		return out, none, apperr.Conflict("already_there", "position", fmt.Sprintf("%s is already at %s in %s.", smp.Accession, pos, b.Barcode))
 	}
-	if err := s.occupant(tx, b, pos); err != nil {
+	if err := s.occupant(tx.DB, b, pos); err != nil {
 		return out, none, err
 	}
 	if old != nil {
-		from, err := locationOf(tx, old.BoxID, Position{old.Row, old.Col})
+		from, err := locationOf(tx.DB, old.BoxID, Position{old.Row, old.Col})
 		if err != nil {
 			return out, none, err
 		}
@@ -161,7 +170,7 @@ func (s *Service) placeIn(tx *gorm.DB, actor auth.Actor, barcode, position, code
 		}
 		smp.Status = next
 	}
-	to, err := locationOf(tx, b.ID, pos)
+	to, err := locationOf(tx.DB, b.ID, pos)
 	if err != nil {
 		return out, none, err
 	}
@@ -170,8 +179,8 @@ func (s *Service) placeIn(tx *gorm.DB, actor auth.Actor, barcode, position, code
 		action = "sample.move"
 	}
 	e := actor.Entry(action, "sample", smp.Accession)
-	e.Before = map[string]any{"status": before, "location": out.From}
-	e.After = map[string]any{"status": smp.Status, "location": to}
+	e.Before = placeEvent{Status: before, Location: out.From}
+	e.After = placeEvent{Status: smp.Status, Location: &to}
 	out.Sample, out.Position, out.To = smp, pos, to
 	return out, e, nil
 }
@@ -190,21 +199,13 @@ func (s *Service) occupant(tx *gorm.DB, b Box, pos Position) error {
 }
 
 // nextFree is the first free position of a box, row by row.
-func nextFree(tx *gorm.DB, b Box) (Position, error) {
-	var taken []struct{ Row, Col int }
-	if err := tx.Raw("SELECT row, col FROM sample_positions WHERE box_id = ?", b.ID).Scan(&taken).Error; err != nil {
+func nextFree(q *gorm.DB, b Box) (Position, error) {
+	free, err := freePositions(q, b)
+	if err != nil {
 		return Position{}, err
 	}
-	used := make(map[Position]bool, len(taken))
-	for _, t := range taken {
-		used[Position{t.Row, t.Col}] = true
-	}
-	for r := 1; r <= b.Rows; r++ {
-		for c := 1; c <= b.Cols; c++ {
-			if !used[Position{r, c}] {
-				return Position{r, c}, nil
-			}
-		}
+	if len(free) > 0 {
+		return free[0], nil
 	}
 	return Position{}, apperr.Conflict("box_full", "box", fmt.Sprintf("Box %s is full.", b.Barcode))
 }
@@ -219,7 +220,7 @@ func (s *Service) Remove(ctx context.Context, actor auth.Actor, barcode, positio
 		return sample.Sample{}, err
 	}
 	var smp sample.Sample
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		b, err := findBox(tx.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "boxes"}}), actor, barcode)
 		if err != nil {
 			return err
@@ -238,7 +239,7 @@ func (s *Service) Remove(ctx context.Context, actor auth.Actor, barcode, positio
 		if smp, err = s.Samples.Lock(tx, actor, acc[0]); err != nil {
 			return err
 		}
-		from, err := locationOf(tx, b.ID, pos)
+		from, err := locationOf(tx.DB, b.ID, pos)
 		if err != nil {
 			return err
 		}
@@ -246,9 +247,9 @@ func (s *Service) Remove(ctx context.Context, actor auth.Actor, barcode, positio
 			return err
 		}
 		e := actor.Entry("sample.remove_from_position", "sample", smp.Accession)
-		e.Before, e.After = map[string]any{"location": from}, map[string]any{"location": nil, "status": smp.Status}
-		_, err = audit.Append(tx, e)
-		return err
+		e.Before, e.After = locationEvent{Location: &from}, placeEvent{Status: smp.Status}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return sample.Sample{}, fmt.Errorf("storage: remove %s from %s: %w", position, barcode, err)
@@ -256,13 +257,18 @@ func (s *Service) Remove(ctx context.Context, actor auth.Actor, barcode, positio
 	return smp, nil
 }
 
-// free gives up a sample's position when its life ends (sample.Service.OnLeave).
-func (s *Service) free(tx *gorm.DB, smp sample.Sample) (any, error) {
-	old, err := currentSlot(tx, smp.ID)
+// Positions gives up a sample's position when its life ends; it is the sample service's
+// sample.Releaser, and needs nothing but the transaction it is handed.
+type Positions struct{}
+
+// Release frees smp's position, if it has one, and returns where it was. The caller's
+// event (consumed, destroyed, lost) records it.
+func (Positions) Release(tx *db.Tx, smp sample.Sample) (audit.Payload, error) {
+	old, err := currentSlot(tx.DB, smp.ID)
 	if err != nil || old == nil {
 		return nil, err
 	}
-	loc, err := locationOf(tx, old.BoxID, Position{old.Row, old.Col})
+	loc, err := locationOf(tx.DB, old.BoxID, Position{old.Row, old.Col})
 	if err != nil {
 		return nil, err
 	}

@@ -15,8 +15,8 @@ import (
 	"gorm.io/gorm"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 )
 
 // RackFile is a rack scanner's reading of one box: every well with the tube in it.
@@ -303,35 +303,27 @@ func (s *Service) ImportRack(ctx context.Context, actor auth.Actor, f RackFile) 
 		return 0, err
 	}
 	placed := 0
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		// The box lock placeIn takes, taken before the preview so that no placement into
 		// the box slips in between.
 		if err := tx.Exec("SELECT 1 FROM boxes WHERE barcode = ? FOR UPDATE", strings.TrimSpace(f.Rack)).Error; err != nil {
 			return err
 		}
-		p, err := s.preview(tx, actor, f)
+		p, err := s.preview(tx.DB, actor, f)
 		if err != nil {
 			return err
 		}
 		if !p.Clean {
 			return apperr.Conflict("rack_not_clean", "file", "The rack file has wells that need attention (unknown tubes, conflicts or unreadable wells): fix them and upload it again.")
 		}
-		var entries []audit.Entry
 		for _, w := range p.Wells {
 			if w.Outcome != "matched" && w.Outcome != "moved" {
 				continue
 			}
-			_, e, err := s.placeIn(tx, actor, p.Box.Barcode, w.Position, w.Accession)
-			if err != nil {
+			if _, err := s.PlaceTx(tx, actor, p.Box.Barcode, w.Position, w.Accession); err != nil {
 				return err
 			}
-			entries = append(entries, e)
 			placed++
-		}
-		for _, e := range entries {
-			if _, err := audit.Append(tx, e); err != nil {
-				return err
-			}
 		}
 		return nil
 	})

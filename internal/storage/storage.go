@@ -17,7 +17,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/input"
@@ -88,12 +87,9 @@ type Service struct {
 	Now     func() time.Time
 }
 
-// NewService returns a Service; it also makes samples give up their position when their
-// life ends.
+// NewService returns a Service on d that finds and locks samples through samples.
 func NewService(d *db.DB, samples *sample.Service) *Service {
-	s := &Service{DB: d, Samples: samples, Now: func() time.Time { return time.Now().UTC() }}
-	samples.OnLeave = s.free
-	return s
+	return &Service{DB: d, Samples: samples, Now: func() time.Time { return time.Now().UTC() }}
 }
 
 var (
@@ -132,8 +128,8 @@ func (s *Service) CreateFreezer(ctx context.Context, actor auth.Actor, in Freeze
 		return Freezer{}, apperr.Invalid("temperature", "The set-point must be from −200 to 40 °C.")
 	}
 	f := Freezer{Name: name, Type: strings.TrimSpace(in.Type), Temperature: in.Temperature, Active: true}
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		if f.SiteID, err = siteFor(tx, actor, in.Site); err != nil {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+		if f.SiteID, err = siteFor(tx.DB, actor, in.Site); err != nil {
 			return err
 		}
 		if err := tx.Omit(clause.Associations).Create(&f).Error; err != nil {
@@ -143,9 +139,9 @@ func (s *Service) CreateFreezer(ctx context.Context, actor auth.Actor, in Freeze
 			return err
 		}
 		e := actor.Entry("storage.create_freezer", "freezer", strconv.FormatInt(f.ID, 10))
-		e.After = f
-		_, err = audit.Append(tx, e)
-		return err
+		e.After = freezerEvent{ID: f.ID, Name: f.Name, Type: f.Type, Temperature: f.Temperature, Active: f.Active, CreatedAt: f.CreatedAt}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Freezer{}, fmt.Errorf("storage: create freezer %s: %w", name, err)
@@ -186,8 +182,8 @@ func (s *Service) CreateRack(ctx context.Context, actor auth.Actor, freezer stri
 		return Rack{}, err
 	}
 	var r Rack
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		f, err := findFreezer(tx, actor, freezer)
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+		f, err := findFreezer(tx.DB, actor, freezer)
 		if err != nil {
 			return err
 		}
@@ -199,9 +195,9 @@ func (s *Service) CreateRack(ctx context.Context, actor auth.Actor, freezer stri
 			return err
 		}
 		e := actor.Entry("storage.create_rack", "freezer", strconv.FormatInt(f.ID, 10))
-		e.After = r
-		_, err = audit.Append(tx, e)
-		return err
+		e.After = rackEvent{ID: r.ID, FreezerID: r.FreezerID, Name: r.Name}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Rack{}, fmt.Errorf("storage: create rack %s: %w", name, err)
@@ -265,15 +261,15 @@ func (s *Service) CreateBox(ctx context.Context, actor auth.Actor, in BoxInput) 
 	if len(b.RackSlot) > 20 {
 		return Box{}, apperr.Invalid("rack_slot", "The rack slot may have at most 20 characters.")
 	}
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if ref := strings.TrimSpace(in.BoxType); ref != "" {
-			t, err := boxType(tx, ref)
+			t, err := boxType(tx.DB, ref)
 			if err != nil {
 				return err
 			}
 			b.Rows, b.Cols = t.Rows, t.Cols
 		}
-		f, err := findFreezer(tx, actor, in.Freezer)
+		f, err := findFreezer(tx.DB, actor, in.Freezer)
 		if err != nil {
 			return err
 		}
@@ -295,9 +291,9 @@ func (s *Service) CreateBox(ctx context.Context, actor auth.Actor, in BoxInput) 
 			return err
 		}
 		e := actor.Entry("storage.create_box", "box", b.Barcode)
-		e.After = map[string]any{"freezer": f.Name, "rack": in.Rack, "rack_slot": b.RackSlot, "rows": b.Rows, "cols": b.Cols}
-		_, err = audit.Append(tx, e)
-		return err
+		e.After = boxEvent{Freezer: f.Name, Rack: in.Rack, RackSlot: b.RackSlot, Rows: b.Rows, Cols: b.Cols}
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Box{}, fmt.Errorf("storage: create box %s: %w", b.Barcode, err)

@@ -12,7 +12,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/input"
@@ -206,13 +205,13 @@ func (s *Service) AddVisit(ctx context.Context, actor auth.Actor, studyCode stri
 	if len(in.Requirements) > 50 {
 		return v, apperr.Invalid("requirements", "A visit may list at most 50 specimens.")
 	}
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		st, err := lockStudy(tx, studyCode)
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+		st, err := lockStudy(tx.DB, studyCode)
 		if err != nil {
 			return err
 		}
 		for i, rin := range in.Requirements {
-			r, err := s.checkRequirement(tx, i, rin)
+			r, err := s.checkRequirement(tx.DB, i, rin)
 			if err != nil {
 				return err
 			}
@@ -226,9 +225,9 @@ func (s *Service) AddVisit(ctx context.Context, actor auth.Actor, studyCode stri
 			return err
 		}
 		e := actor.Entry("study.add_visit", "study", st.Code)
-		e.Reason, e.After = strings.TrimSpace(in.Reason), v
-		_, err = audit.Append(tx, e)
-		return err
+		e.Reason, e.After = strings.TrimSpace(in.Reason), v.record()
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return VisitDefinition{}, fmt.Errorf("study: add visit %s to %s: %w", v.Code, studyCode, err)
@@ -273,8 +272,8 @@ func (s *Service) AddDocument(ctx context.Context, actor auth.Actor, studyCode s
 		return doc, apperr.Invalid("tiers", "A consent document offers at least one tier.")
 	}
 	doc.Tiers = tiers
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		st, err := lockStudy(tx, studyCode)
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+		st, err := lockStudy(tx.DB, studyCode)
 		if err != nil {
 			return err
 		}
@@ -286,9 +285,9 @@ func (s *Service) AddDocument(ctx context.Context, actor auth.Actor, studyCode s
 			return err
 		}
 		e := actor.Entry("study.add_consent_document", "study", st.Code)
-		e.Reason, e.After = strings.TrimSpace(in.Reason), doc
-		_, err = audit.Append(tx, e)
-		return err
+		e.Reason, e.After = strings.TrimSpace(in.Reason), doc.record()
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return ConsentDocument{}, fmt.Errorf("study: add consent document %s to %s: %w", doc.Version, studyCode, err)
@@ -307,8 +306,8 @@ func (s *Service) RetireDocument(ctx context.Context, actor auth.Actor, studyCod
 		return ConsentDocument{}, err
 	}
 	var doc ConsentDocument
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		st, err := lockStudy(tx, studyCode)
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+		st, err := lockStudy(tx.DB, studyCode)
 		if err != nil {
 			return err
 		}
@@ -328,9 +327,9 @@ func (s *Service) RetireDocument(ctx context.Context, actor auth.Actor, studyCod
 			return err
 		}
 		e := actor.Entry("study.retire_consent_document", "study", st.Code)
-		e.Reason, e.After = reason, doc
-		_, err = audit.Append(tx, e)
-		return err
+		e.Reason, e.After = reason, doc.record()
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return ConsentDocument{}, fmt.Errorf("study: retire consent %s of %s: %w", version, studyCode, err)

@@ -14,7 +14,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/input"
@@ -107,7 +106,7 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in Input) (Study
 	if in.PseudonymCheck != nil {
 		st.PseudonymCheck = *in.PseudonymCheck
 	}
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if err := tx.Omit(clause.Associations).Create(&st).Error; err != nil {
 			if db.IsUniqueViolation(err) {
 				return apperr.Conflict("duplicate_study", "code", fmt.Sprintf("A study with the code %s already exists.", st.Code))
@@ -115,9 +114,9 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in Input) (Study
 			return err
 		}
 		e := actor.Entry("study.create", "study", st.Code)
-		e.Reason, e.After = strings.TrimSpace(in.Reason), st
-		_, err := audit.Append(tx, e)
-		return err
+		e.Reason, e.After = strings.TrimSpace(in.Reason), st.record()
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Study{}, fmt.Errorf("study: create %s: %w", in.Code, err)
@@ -138,8 +137,8 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, code string, in 
 		return Study{}, err
 	}
 	var st Study
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		if st, err = lockStudy(tx, code); err != nil {
+	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+		if st, err = lockStudy(tx.DB, code); err != nil {
 			return err
 		}
 		before := st
@@ -154,9 +153,9 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, code string, in 
 			return err
 		}
 		e := actor.Entry("study.update", "study", st.Code)
-		e.Reason, e.Before, e.After = reason, before, st
-		_, err := audit.Append(tx, e)
-		return err
+		e.Reason, e.Before, e.After = reason, before.record(), st.record()
+		tx.Record(e)
+		return nil
 	})
 	if err != nil {
 		return Study{}, fmt.Errorf("study: update %s: %w", code, err)

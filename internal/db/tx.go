@@ -1,0 +1,146 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"biobank/internal/audit"
+)
+
+// Tx is an open transaction. Statements run on the embedded gorm handle; audit events are
+// recorded with Record, which only buffers them. When the callback given to DB.Tx returns
+// nil, the helper appends every recorded event through the database function audit_append
+// — one call, one lock of the chain head, as the last statement before COMMIT — and then
+// commits. So no code can write an event before taking another row lock (the deadlock of
+// the old "append last" rule), and a change and its events commit together or not at all.
+//
+// Lock order. Every transaction that takes row locks takes them in this order, so that two
+// transactions never wait for each other in a circle:
+//
+//  1. reference rows read under a share lock (a consent document's version);
+//  2. participants (consent withdrawal, enrolment);
+//  3. boxes (placements into a box, box moves), in id order when several;
+//  4. samples, in id order when several (a parent before its children, since a child's id
+//     is always greater);
+//  5. the audit chain head — only ever by audit_append, at commit, after everything else.
+//
+// The chain head is taken last by construction: it is locked by the flush, which runs
+// after the callback has taken every lock it will take.
+type Tx struct {
+	*gorm.DB
+	entries   []audit.Entry
+	unaudited string
+	// changed is set by the gorm callbacks (watchWrites) when a statement of this
+	// transaction inserts, updates or deletes rows.
+	changed bool
+}
+
+// Record buffers an audit event; it is written when the transaction commits.
+func (tx *Tx) Record(e audit.Entry) {
+	tx.entries = append(tx.entries, e)
+}
+
+// Recorded is the number of events buffered so far.
+func (tx *Tx) Recorded() int { return len(tx.entries) }
+
+// Unaudited declares that this transaction may write rows without recording an event, and
+// why (for example a sign-in's bookkeeping of failed attempts, or a read that only locks).
+// Without it, a transaction that wrote rows but recorded nothing is refused at commit with
+// ErrUnaudited.
+func (tx *Tx) Unaudited(why string) {
+	if strings.TrimSpace(why) == "" {
+		panic("db: Tx.Unaudited needs the reason in words")
+	}
+	tx.unaudited = why
+}
+
+// ErrUnaudited means a transaction wrote rows but recorded no audit event and did not say
+// why: a programming error, refused so that nothing changes unaudited.
+var ErrUnaudited = errors.New("db: the transaction changed rows but recorded no audit event")
+
+// Tx runs fn in one transaction. When fn returns nil and the context is still live, the
+// recorded audit events are appended in one call and the transaction commits; an error, a
+// panic (re-raised), a failed append or a cancelled context rolls everything back — domain
+// rows and events alike.
+func (d *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	return d.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		tx := &Tx{}
+		// Every statement made from g carries this context, so the write watcher can find
+		// the transaction it belongs to.
+		tx.DB = g.WithContext(context.WithValue(ctx, txKey{}, tx))
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("db: transaction abandoned before commit: %w", err)
+		}
+		return tx.flush()
+	})
+}
+
+// flush appends the recorded events, or, when there are none, refuses a transaction that
+// changed rows without saying why.
+func (tx *Tx) flush() error {
+	if len(tx.entries) == 0 {
+		if tx.changed && tx.unaudited == "" {
+			return ErrUnaudited
+		}
+		return nil
+	}
+	batch, err := audit.EncodeBatch(tx.entries)
+	if err != nil {
+		return err
+	}
+	if err := tx.DB.Exec("SELECT audit_append(?::jsonb)", string(batch)).Error; err != nil {
+		return fmt.Errorf("db: append %d audit events: %w", len(tx.entries), err)
+	}
+	tx.entries = nil
+	return nil
+}
+
+// txKey is the context key under which a statement finds its Tx.
+type txKey struct{}
+
+// dataChanging matches SQL that can change rows: INSERT, UPDATE, DELETE, MERGE, COPY and
+// TRUNCATE, also inside a WITH query. A SELECT … FOR UPDATE locks rows but changes none.
+var dataChanging = regexp.MustCompile(`(?is)^\s*(?:insert|update|delete|merge|copy|truncate)\b|^\s*with\b.*\b(?:insert\s+into|update\s+\S+\s+set|delete\s+from)\b`)
+
+// watchWrites registers gorm callbacks that mark the statement's Tx as changed when it
+// inserted, updated or deleted rows: gorm's Create, Update and Delete, and Exec or Raw
+// statements whose SQL changes data. It is how DB.Tx knows that a transaction that
+// recorded no event changed something (the "nothing changes unaudited" check).
+func watchWrites(g *gorm.DB) error {
+	mark := func(always bool) func(*gorm.DB) {
+		return func(st *gorm.DB) {
+			if st.Error != nil || st.RowsAffected == 0 || st.Statement == nil || st.Statement.Context == nil {
+				return
+			}
+			tx, ok := st.Statement.Context.Value(txKey{}).(*Tx)
+			if !ok {
+				return
+			}
+			if always || dataChanging.MatchString(st.Statement.SQL.String()) {
+				tx.changed = true
+			}
+		}
+	}
+	cb := g.Callback()
+	for _, err := range []error{
+		cb.Create().After("gorm:create").Register("biobank:watch_create", mark(true)),
+		cb.Update().After("gorm:update").Register("biobank:watch_update", mark(true)),
+		cb.Delete().After("gorm:delete").Register("biobank:watch_delete", mark(true)),
+		cb.Raw().After("gorm:raw").Register("biobank:watch_raw", mark(false)),
+		cb.Row().After("gorm:row").Register("biobank:watch_row", mark(false)),
+		cb.Query().After("gorm:query").Register("biobank:watch_query", mark(false)),
+	} {
+		if err != nil {
+			return fmt.Errorf("db: register write watcher: %w", err)
+		}
+	}
+	return nil
+}
