@@ -23,61 +23,62 @@ DECLARE
     head_hash text;
     ts        timestamptz := date_trunc('microseconds', clock_timestamp());
     ts_field  text;
-    evs       jsonb[];
+    mids      text[];
+    mid       text;
     prevs     text[] := '{}';
     hashes    text[] := '{}';
-    ev        jsonb;
-    cur_seq   bigint;
-    prev_h    text;
-    actor_id  text;
-    before_t  text;
-    after_t   text;
+    n         int;
+    i         int := 0;
+    f         text;
 BEGIN
     IF jsonb_typeof(events) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION 'audit_append takes a JSON array of events' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    n := jsonb_array_length(events);
     SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_head h WHERE h.id = 1 FOR UPDATE;
-    IF jsonb_array_length(events) = 0 THEN
+    IF n = 0 THEN
         RETURN head_seq;
     END IF;
-    -- The same microsecond text as audit_event_hash computes from the stored column.
+    -- Everything of an event's encoding but its sequence number and link, set-based: the
+    -- field texts are those audit_event_hash reads back from the stored columns.
     ts_field := (extract(epoch FROM ts) * 1000000)::bigint::text;
     ts_field := octet_length(ts_field) || ':' || ts_field || ';';
-    SELECT array_agg(value ORDER BY ord) INTO evs FROM jsonb_array_elements(events) WITH ORDINALITY AS e(value, ord);
-    cur_seq := head_seq;
-    FOREACH ev IN ARRAY evs LOOP
-        cur_seq := cur_seq + 1;
-        actor_id := coalesce((ev->>'actor_id')::bigint::text, '');
-        before_t := coalesce(nullif(ev->'before', 'null'::jsonb)::text, 'null');
-        after_t := coalesce(nullif(ev->'after', 'null'::jsonb)::text, 'null');
-        prev_h := head_hash;
-        prevs := prevs || prev_h;
-        head_hash := encode(sha256(convert_to(
-            'biobank-audit-v1;'
-            || octet_length(cur_seq::text) || ':' || cur_seq::text || ';'
-            || ts_field
-            || octet_length(actor_id) || ':' || actor_id || ';'
-            || audit_field(ev->>'actor')
-            || audit_field(coalesce(ev->>'site', ''))
-            || audit_field(ev->>'action')
-            || audit_field(ev->>'entity_type')
-            || audit_field(ev->>'entity_id')
-            || audit_field(coalesce(ev->>'reason', ''))
-            || octet_length(before_t) || ':' || before_t || ';'
-            || octet_length(after_t) || ':' || after_t || ';'
-            || octet_length(prev_h) || ':' || prev_h || ';',
-            'UTF8')), 'hex');
+    SELECT array_agg(concat(ts_field,
+            octet_length(coalesce(x.actor_id::text, '')), ':', x.actor_id, ';',
+            octet_length(x.actor), ':', x.actor, ';',
+            octet_length(coalesce(x.site, '')), ':', x.site, ';',
+            octet_length(x.action), ':', x.action, ';',
+            octet_length(x.entity_type), ':', x.entity_type, ';',
+            octet_length(x.entity_id), ':', x.entity_id, ';',
+            octet_length(coalesce(x.reason, '')), ':', x.reason, ';',
+            octet_length(coalesce(nullif(x.before, 'null'::jsonb)::text, 'null')), ':', coalesce(nullif(x.before, 'null'::jsonb)::text, 'null'), ';',
+            octet_length(coalesce(nullif(x.after, 'null'::jsonb)::text, 'null')), ':', coalesce(nullif(x.after, 'null'::jsonb)::text, 'null'), ';')
+            ORDER BY x.ord)
+        INTO mids
+        FROM ROWS FROM (jsonb_to_recordset(events) AS (actor_id bigint, actor text, site text, action text, entity_type text,
+            entity_id text, reason text, before jsonb, after jsonb)) WITH ORDINALITY
+            AS x(actor_id, actor, site, action, entity_type, entity_id, reason, before, after, ord);
+    -- The chain itself, one event after another. FOREACH walks the array once; plpgsql
+    -- appends to its array variables in place, so a batch costs linear time.
+    FOREACH mid IN ARRAY mids LOOP
+        i := i + 1;
+        f := (head_seq + i)::text;
+        prevs := prevs || head_hash;
+        head_hash := encode(sha256(convert_to(concat('biobank-audit-v1;', octet_length(f), ':', f, ';', mid,
+            octet_length(head_hash), ':', head_hash, ';'), 'UTF8')), 'hex');
         hashes := hashes || head_hash;
     END LOOP;
     PERFORM set_config('biobank.audit_append', 'on', true);
     INSERT INTO audit_events (seq, at, actor_id, actor, site, action, entity_type, entity_id, reason, before, after, prev_hash, hash)
-    SELECT head_seq + x.ord, ts, (x.ev->>'actor_id')::bigint, x.ev->>'actor', coalesce(x.ev->>'site', ''), x.ev->>'action',
-        x.ev->>'entity_type', x.ev->>'entity_id', coalesce(x.ev->>'reason', ''),
-        nullif(x.ev->'before', 'null'::jsonb), nullif(x.ev->'after', 'null'::jsonb), x.prev, x.hash
-    FROM unnest(evs, prevs, hashes) WITH ORDINALITY AS x(ev, prev, hash, ord);
+    SELECT head_seq + x.ord, ts, x.actor_id, x.actor, coalesce(x.site, ''), x.action, x.entity_type, x.entity_id, coalesce(x.reason, ''),
+        nullif(x.before, 'null'::jsonb), nullif(x.after, 'null'::jsonb), h.prev, h.hash
+    FROM ROWS FROM (jsonb_to_recordset(events) AS (actor_id bigint, actor text, site text, action text, entity_type text,
+            entity_id text, reason text, before jsonb, after jsonb)) WITH ORDINALITY
+            AS x(actor_id, actor, site, action, entity_type, entity_id, reason, before, after, ord)
+    JOIN unnest(prevs, hashes) WITH ORDINALITY AS h(prev, hash, ord) ON h.ord = x.ord;
     PERFORM set_config('biobank.audit_append', 'off', true);
-    UPDATE audit_chain_head SET seq = cur_seq, hash = head_hash WHERE id = 1;
-    RETURN cur_seq;
+    UPDATE audit_chain_head SET seq = head_seq + n, hash = head_hash WHERE id = 1;
+    RETURN head_seq + n;
 END
 $$;
 -- +goose StatementEnd

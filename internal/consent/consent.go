@@ -105,6 +105,20 @@ type RecordInput struct {
 // Record stores a participant's consent on an active (not retired) version of the study's
 // consent document, granting a subset of the tiers that version offers.
 func (s *Service) Record(ctx context.Context, actor auth.Actor, pseudonym string, in RecordInput) (Consent, error) {
+	var out Consent
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.RecordTx(tx, actor, pseudonym, in)
+		return err
+	})
+	if err != nil {
+		return Consent{}, fmt.Errorf("consent: record for %s: %w", pseudonym, err)
+	}
+	return out, nil
+}
+
+// RecordTx is Record inside the caller's transaction.
+func (s *Service) RecordTx(tx *db.Tx, actor auth.Actor, pseudonym string, in RecordInput) (Consent, error) {
 	if err := actor.Require(mayRecord...); err != nil {
 		return Consent{}, err
 	}
@@ -122,7 +136,7 @@ func (s *Service) Record(ctx context.Context, actor auth.Actor, pseudonym string
 	if len(tiers) == 0 {
 		return Consent{}, apperr.Invalid("tiers", "Tick at least one tier the participant granted.")
 	}
-	st, err := s.Participants.Studies.ByCode(ctx, in.Study)
+	st, err := s.Participants.Studies.ByCodeOn(tx.DB, in.Study)
 	if _, missing := apperr.AsNotFound(err); missing || strings.TrimSpace(in.Study) == "" {
 		return Consent{}, apperr.Invalid("study", fmt.Sprintf("There is no study %q.", in.Study))
 	}
@@ -140,7 +154,7 @@ func (s *Service) Record(ctx context.Context, actor auth.Actor, pseudonym string
 		return Consent{}, apperr.InvalidCode("tiers", "tier_not_offered", fmt.Sprintf("Version %s offers only %s.", doc.Version, strings.Join(doc.Tiers.Strings(), ", ")))
 	}
 	var c Consent
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		p, err := s.Participants.Lock(tx, actor, pseudonym)
 		if err != nil {
 			return err
@@ -171,9 +185,9 @@ func (s *Service) Record(ctx context.Context, actor auth.Actor, pseudonym string
 			SignedOn: signed.Format("2006-01-02"), Tiers: tiers.Strings()}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Consent{}, fmt.Errorf("consent: record for %s: %w", pseudonym, err)
+		return Consent{}, err
 	}
 	return c, nil
 }
@@ -194,6 +208,20 @@ type Withdrawn struct {
 
 // Withdraw takes back some or all tiers of a consent, at once and audited with the reason.
 func (s *Service) Withdraw(ctx context.Context, actor auth.Actor, pseudonym string, consentID int64, in WithdrawInput) (Withdrawn, error) {
+	var out Withdrawn
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.WithdrawTx(tx, actor, pseudonym, consentID, in)
+		return err
+	})
+	if err != nil {
+		return Withdrawn{}, fmt.Errorf("consent: withdraw %d of %s: %w", consentID, pseudonym, err)
+	}
+	return out, nil
+}
+
+// WithdrawTx is Withdraw inside the caller's transaction.
+func (s *Service) WithdrawTx(tx *db.Tx, actor auth.Actor, pseudonym string, consentID int64, in WithdrawInput) (Withdrawn, error) {
 	if err := actor.Require(mayRecord...); err != nil {
 		return Withdrawn{}, err
 	}
@@ -216,7 +244,7 @@ func (s *Service) Withdraw(ctx context.Context, actor auth.Actor, pseudonym stri
 		}
 	}
 	var out Withdrawn
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		p, err := s.Participants.Lock(tx, actor, pseudonym)
 		if err != nil {
 			return err
@@ -263,9 +291,9 @@ func (s *Service) Withdraw(ctx context.Context, actor auth.Actor, pseudonym stri
 		c.Withdrawals = append(c.Withdrawals, w)
 		out.Consent = c
 		return nil
-	})
+	}()
 	if err != nil {
-		return Withdrawn{}, fmt.Errorf("consent: withdraw %d of %s: %w", consentID, pseudonym, err)
+		return Withdrawn{}, err
 	}
 	return out, nil
 }

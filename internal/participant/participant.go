@@ -79,6 +79,20 @@ var mayEnrol = []auth.Role{auth.RoleNurse, auth.RoleManager, auth.RoleAdmin}
 // Enrol registers a new participant in a study, with a generated pseudonym unless one was
 // entered.
 func (s *Service) Enrol(ctx context.Context, actor auth.Actor, in EnrolInput) (Participant, error) {
+	var out Participant
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.EnrolTx(tx, actor, in)
+		return err
+	})
+	if err != nil {
+		return Participant{}, fmt.Errorf("participant: enrol: %w", err)
+	}
+	return out, nil
+}
+
+// EnrolTx is Enrol inside the caller's transaction.
+func (s *Service) EnrolTx(tx *db.Tx, actor auth.Actor, in EnrolInput) (Participant, error) {
 	if err := actor.Require(mayEnrol...); err != nil {
 		return Participant{}, err
 	}
@@ -107,11 +121,11 @@ func (s *Service) Enrol(ctx context.Context, actor auth.Actor, in EnrolInput) (P
 	// Read the study before the transaction: ByCode takes its own connection, and holding
 	// the transaction's connection while waiting for a second one exhausts the pool when
 	// as many enrolments run at once as the pool has connections.
-	st, err := s.activeStudy(ctx, in.Study)
+	st, err := s.activeStudy(tx.DB, in.Study)
 	if err != nil {
 		return p, err
 	}
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		var err error
 		if err := s.enrolmentSite(tx.DB, actor, in.Site, &p); err != nil {
 			return err
@@ -140,9 +154,9 @@ func (s *Service) Enrol(ctx context.Context, actor auth.Actor, in EnrolInput) (P
 			Sex: p.Sex, BirthYear: p.BirthYear, EnrolledOn: enrolledOn.Format("2006-01-02")}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Participant{}, fmt.Errorf("participant: enrol: %w", err)
+		return Participant{}, err
 	}
 	return p, nil
 }
@@ -156,7 +170,7 @@ func (s *Service) EnrolExisting(ctx context.Context, actor auth.Actor, pseudonym
 	if err != nil {
 		return Participant{}, err
 	}
-	st, err := s.activeStudy(ctx, studyCode)
+	st, err := s.activeStudy(s.DB.Gorm.WithContext(ctx), studyCode)
 	if err != nil {
 		return Participant{}, err
 	}
@@ -195,11 +209,11 @@ func (s *Service) dateOrToday(field, label, raw string) (time.Time, error) {
 	return d, input.NotFuture(field, label, d, s.Now())
 }
 
-func (s *Service) activeStudy(ctx context.Context, code string) (study.Study, error) {
+func (s *Service) activeStudy(q *gorm.DB, code string) (study.Study, error) {
 	if strings.TrimSpace(code) == "" {
 		return study.Study{}, apperr.Invalid("study", "Choose a study.")
 	}
-	st, err := s.Studies.ByCode(ctx, code)
+	st, err := s.Studies.ByCodeOn(q, code)
 	if _, missing := apperr.AsNotFound(err); missing {
 		return st, apperr.Invalid("study", fmt.Sprintf("There is no study %q.", code))
 	}

@@ -45,6 +45,20 @@ const OutOfWindowCode = "out_of_window"
 // OpenVisit records that a participant's scheduled visit takes place. A date outside the
 // visit window is refused with the window in the message unless a reason is given.
 func (s *Service) OpenVisit(ctx context.Context, actor auth.Actor, pseudonym string, in OpenVisitInput) (Visit, error) {
+	var out Visit
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.OpenVisitTx(tx, actor, pseudonym, in)
+		return err
+	})
+	if err != nil {
+		return Visit{}, fmt.Errorf("participant: open visit %s of %s: %w", in.Visit, pseudonym, err)
+	}
+	return out, nil
+}
+
+// OpenVisitTx is OpenVisit inside the caller's transaction.
+func (s *Service) OpenVisitTx(tx *db.Tx, actor auth.Actor, pseudonym string, in OpenVisitInput) (Visit, error) {
 	if err := actor.Require(mayEnrol...); err != nil {
 		return Visit{}, err
 	}
@@ -56,7 +70,7 @@ func (s *Service) OpenVisit(ctx context.Context, actor auth.Actor, pseudonym str
 	if err != nil {
 		return Visit{}, err
 	}
-	st, err := s.Studies.ByCode(ctx, in.Study)
+	st, err := s.Studies.ByCodeOn(tx.DB, in.Study)
 	if _, missing := apperr.AsNotFound(err); missing || strings.TrimSpace(in.Study) == "" {
 		return Visit{}, apperr.Invalid("study", fmt.Sprintf("There is no study %q.", in.Study))
 	}
@@ -68,7 +82,7 @@ func (s *Service) OpenVisit(ctx context.Context, actor auth.Actor, pseudonym str
 		return Visit{}, apperr.Invalid("visit", fmt.Sprintf("The study %s has no visit %q.", st.Code, in.Visit))
 	}
 	var v Visit
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		p, err := s.lock(tx, actor, pseudonym)
 		if err != nil {
 			return err
@@ -108,9 +122,9 @@ func (s *Service) OpenVisit(ctx context.Context, actor auth.Actor, pseudonym str
 			WindowFrom: from.Format("2006-01-02"), WindowTo: to.Format("2006-01-02")}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Visit{}, fmt.Errorf("participant: open visit %s of %s: %w", in.Visit, pseudonym, err)
+		return Visit{}, err
 	}
 	return v, nil
 }

@@ -43,6 +43,20 @@ const MaxAliquots = 200
 // constraint backs it, so concurrent splits can never overdraw the parent; a parent
 // emptied this way becomes consumed.
 func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in Split) ([]Sample, error) {
+	var out []Sample
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.AliquotTx(tx, actor, code, in)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sample: aliquot %s: %w", code, err)
+	}
+	return out, nil
+}
+
+// AliquotTx is Aliquot inside the caller's transaction.
+func (s *Service) AliquotTx(tx *db.Tx, actor auth.Actor, code string, in Split) ([]Sample, error) {
 	if err := actor.Require(labRoles...); err != nil {
 		return nil, err
 	}
@@ -50,7 +64,7 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 		return nil, apperr.Invalid("count", fmt.Sprintf("The number of aliquots must be from 1 to %d.", MaxAliquots))
 	}
 	var children []Sample
-	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err := func() error {
 		parent, err := s.lock(tx, actor, code)
 		if err != nil {
 			return err
@@ -156,9 +170,9 @@ func (s *Service) Aliquot(ctx context.Context, actor auth.Actor, code string, in
 			tx.Record(ce)
 		}
 		return nil
-	})
+	}()
 	if err != nil {
-		return nil, fmt.Errorf("sample: aliquot %s: %w", code, err)
+		return nil, err
 	}
 	return children, nil
 }

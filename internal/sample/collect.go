@@ -65,6 +65,20 @@ func (s *Service) parseCollectedAt(raw string) (time.Time, error) {
 // transaction. It is refused with 409 consent_required unless the participant's current
 // consent in the study grants storage.
 func (s *Service) Collect(ctx context.Context, actor auth.Actor, in Collection) ([]Sample, error) {
+	var out []Sample
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.CollectTx(tx, actor, in)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sample: collect for %s: %w", in.Participant, err)
+	}
+	return out, nil
+}
+
+// CollectTx is Collect inside the caller's transaction (a bulk import, the demo seed).
+func (s *Service) CollectTx(tx *db.Tx, actor auth.Actor, in Collection) ([]Sample, error) {
 	if err := actor.Require(collectRoles...); err != nil {
 		return nil, err
 	}
@@ -78,7 +92,7 @@ func (s *Service) Collect(ctx context.Context, actor auth.Actor, in Collection) 
 	if len(in.Tubes) > MaxTubes {
 		return nil, apperr.Invalid("tubes", fmt.Sprintf("One collection holds at most %d tubes.", MaxTubes))
 	}
-	st, err := s.Participants.Studies.ByCode(ctx, in.Study)
+	st, err := s.Participants.Studies.ByCodeOn(tx.DB, in.Study)
 	if _, missing := apperr.AsNotFound(err); missing || strings.TrimSpace(in.Study) == "" {
 		return nil, apperr.Invalid("study", fmt.Sprintf("There is no study %q.", in.Study))
 	}
@@ -90,7 +104,7 @@ func (s *Service) Collect(ctx context.Context, actor auth.Actor, in Collection) 
 		return nil, apperr.Invalid("visit", fmt.Sprintf("The study %s has no visit %q.", st.Code, in.Visit))
 	}
 	var out []Sample
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		p, err := s.Participants.Lock(tx, actor, in.Participant)
 		if err != nil {
 			return err
@@ -147,9 +161,9 @@ func (s *Service) Collect(ctx context.Context, actor auth.Actor, in Collection) 
 			tx.Record(e)
 		}
 		return nil
-	})
+	}()
 	if err != nil {
-		return nil, fmt.Errorf("sample: collect for %s: %w", in.Participant, err)
+		return nil, err
 	}
 	return out, nil
 }

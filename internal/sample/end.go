@@ -14,6 +14,20 @@ import (
 // sample may be destroyed or marked lost; consent-held samples are destroyed through the
 // manager's decision so that the decision is recorded.
 func (s *Service) End(ctx context.Context, actor auth.Actor, code string, action Action, reason string) (Sample, error) {
+	var out Sample
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.EndTx(tx, actor, code, action, reason)
+		return err
+	})
+	if err != nil {
+		return Sample{}, fmt.Errorf("sample: %s %s: %w", action, code, err)
+	}
+	return out, nil
+}
+
+// EndTx is End inside the caller's transaction.
+func (s *Service) EndTx(tx *db.Tx, actor auth.Actor, code string, action Action, reason string) (Sample, error) {
 	if err := actor.Require(terminalRoles...); err != nil {
 		return Sample{}, err
 	}
@@ -25,7 +39,7 @@ func (s *Service) End(ctx context.Context, actor auth.Actor, code string, action
 		return Sample{}, err
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -49,9 +63,9 @@ func (s *Service) End(ctx context.Context, actor auth.Actor, code string, action
 		e.Reason, e.Before, e.After = reason, before, endEvent{Sample: smp.record(), FreedPosition: freed}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Sample{}, fmt.Errorf("sample: %s %s: %w", action, code, err)
+		return Sample{}, err
 	}
 	return smp, nil
 }

@@ -19,12 +19,31 @@ func (s *Service) Quarantine(ctx context.Context, actor auth.Actor, code, reason
 	return s.setHold(ctx, actor, code, reason, true)
 }
 
+// QuarantineTx is Quarantine inside the caller's transaction.
+func (s *Service) QuarantineTx(tx *db.Tx, actor auth.Actor, code, reason string) (Sample, error) {
+	return s.setHoldTx(tx, actor, code, reason, true)
+}
+
 // Release lifts a quality hold, or a consent hold the manager has decided to keep.
 func (s *Service) Release(ctx context.Context, actor auth.Actor, code, reason string) (Sample, error) {
 	return s.setHold(ctx, actor, code, reason, false)
 }
 
 func (s *Service) setHold(ctx context.Context, actor auth.Actor, code, reason string, on bool) (Sample, error) {
+	var out Sample
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.setHoldTx(tx, actor, code, reason, on)
+		return err
+	})
+	if err != nil {
+		return Sample{}, fmt.Errorf("sample: hold %s: %w", code, err)
+	}
+	return out, nil
+}
+
+// setHoldTx is setHold inside the caller's transaction.
+func (s *Service) setHoldTx(tx *db.Tx, actor auth.Actor, code, reason string, on bool) (Sample, error) {
 	if err := actor.Require(managerRoles...); err != nil {
 		return Sample{}, err
 	}
@@ -33,7 +52,7 @@ func (s *Service) setHold(ctx context.Context, actor auth.Actor, code, reason st
 		return Sample{}, err
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -62,9 +81,9 @@ func (s *Service) setHold(ctx context.Context, actor auth.Actor, code, reason st
 		e.Reason, e.Before, e.After = reason, before, smp.record()
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Sample{}, fmt.Errorf("sample: hold %s: %w", code, err)
+		return Sample{}, err
 	}
 	return smp, nil
 }

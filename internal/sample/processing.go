@@ -150,6 +150,20 @@ func (s *Service) computeSPREC(smp *Sample) error {
 // code. Aliquots made afterwards inherit the record; times out of order — frozen
 // before collected, say — are refused.
 func (s *Service) RecordProcessing(ctx context.Context, actor auth.Actor, code string, p Processing) (Sample, error) {
+	var out Sample
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.RecordProcessingTx(tx, actor, code, p)
+		return err
+	})
+	if err != nil {
+		return Sample{}, fmt.Errorf("sample: processing of %s: %w", code, err)
+	}
+	return out, nil
+}
+
+// RecordProcessingTx is RecordProcessing inside the caller's transaction.
+func (s *Service) RecordProcessingTx(tx *db.Tx, actor auth.Actor, code string, p Processing) (Sample, error) {
 	if err := actor.Require(labRoles...); err != nil {
 		return Sample{}, err
 	}
@@ -161,10 +175,10 @@ func (s *Service) RecordProcessing(ctx context.Context, actor auth.Actor, code s
 	}
 	raw, err := json.Marshal(p)
 	if err != nil {
-		return Sample{}, fmt.Errorf("sample: processing: %w", err)
+		return Sample{}, err
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -200,9 +214,9 @@ func (s *Service) RecordProcessing(ctx context.Context, actor auth.Actor, code s
 		e.Before, e.After = before, processingEvent{SPREC: smp.SPREC, Processing: json.RawMessage(raw)}
 		tx.Record(e)
 		return s.passOnProcessing(tx, actor, smp, prev, p, now)
-	})
+	}()
 	if err != nil {
-		return Sample{}, fmt.Errorf("sample: processing of %s: %w", code, err)
+		return Sample{}, err
 	}
 	return smp, nil
 }

@@ -30,11 +30,25 @@ type Receipt struct {
 // scan of a received tube changes nothing and says so; a held or late tube is received
 // with a warning.
 func (s *Service) Receive(ctx context.Context, actor auth.Actor, code string) (Receipt, error) {
+	var out Receipt
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.ReceiveTx(tx, actor, code)
+		return err
+	})
+	if err != nil {
+		return Receipt{}, fmt.Errorf("sample: receive %s: %w", code, err)
+	}
+	return out, nil
+}
+
+// ReceiveTx is Receive inside the caller's transaction.
+func (s *Service) ReceiveTx(tx *db.Tx, actor auth.Actor, code string) (Receipt, error) {
 	if err := actor.Require(labRoles...); err != nil {
 		return Receipt{}, err
 	}
 	var r Receipt
-	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err := func() error {
 		smp, err := s.lock(tx, actor, code)
 		if err != nil {
 			return err
@@ -68,9 +82,9 @@ func (s *Service) Receive(ctx context.Context, actor auth.Actor, code string) (R
 		tx.Record(e)
 		r.Sample, r.Changed = smp, true
 		return nil
-	})
+	}()
 	if err != nil {
-		return Receipt{}, fmt.Errorf("sample: receive %s: %w", code, err)
+		return Receipt{}, err
 	}
 	return r, nil
 }

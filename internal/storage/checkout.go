@@ -16,6 +16,11 @@ import (
 // reserved in the grid) until it is checked in or its life ends. A held sample cannot be
 // checked out.
 func (s *Service) CheckOut(ctx context.Context, actor auth.Actor, code, reason string) (sample.Sample, error) {
+	return s.inTx(ctx, "check out", code, func(tx *db.Tx) (sample.Sample, error) { return s.CheckOutTx(tx, actor, code, reason) })
+}
+
+// CheckOutTx is CheckOut inside the caller's transaction.
+func (s *Service) CheckOutTx(tx *db.Tx, actor auth.Actor, code, reason string) (sample.Sample, error) {
 	if err := actor.Require(labRoles...); err != nil {
 		return sample.Sample{}, err
 	}
@@ -23,21 +28,41 @@ func (s *Service) CheckOut(ctx context.Context, actor auth.Actor, code, reason s
 	if err != nil {
 		return sample.Sample{}, err
 	}
-	return s.turn(ctx, actor, code, sample.ActCheckOut, "sample.check_out", reason)
+	return s.turnTx(tx, actor, code, sample.ActCheckOut, "sample.check_out", reason)
 }
 
 // CheckIn returns a checked-out sample to its reserved position; its freeze–thaw count
 // goes up by one.
 func (s *Service) CheckIn(ctx context.Context, actor auth.Actor, code string) (sample.Sample, error) {
+	return s.inTx(ctx, "check in", code, func(tx *db.Tx) (sample.Sample, error) { return s.CheckInTx(tx, actor, code) })
+}
+
+// CheckInTx is CheckIn inside the caller's transaction.
+func (s *Service) CheckInTx(tx *db.Tx, actor auth.Actor, code string) (sample.Sample, error) {
 	if err := actor.Require(labRoles...); err != nil {
 		return sample.Sample{}, err
 	}
-	return s.turn(ctx, actor, code, sample.ActCheckIn, "sample.check_in", "")
+	return s.turnTx(tx, actor, code, sample.ActCheckIn, "sample.check_in", "")
 }
 
-func (s *Service) turn(ctx context.Context, actor auth.Actor, code string, act sample.Action, event, reason string) (sample.Sample, error) {
-	var smp sample.Sample
+// inTx runs one sample's change in a transaction of its own.
+func (s *Service) inTx(ctx context.Context, what, code string, fn func(tx *db.Tx) (sample.Sample, error)) (sample.Sample, error) {
+	var out sample.Sample
 	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return sample.Sample{}, fmt.Errorf("storage: %s %s: %w", what, code, err)
+	}
+	return out, nil
+}
+
+// turnTx checks a sample out or in.
+func (s *Service) turnTx(tx *db.Tx, actor auth.Actor, code string, act sample.Action, event, reason string) (sample.Sample, error) {
+	var smp sample.Sample
+	err := func() error {
 		var err error
 		if smp, err = s.Samples.Lock(tx, actor, code); err != nil {
 			return err
@@ -70,9 +95,9 @@ func (s *Service) turn(ctx context.Context, actor auth.Actor, code string, act s
 		e.After = turnEvent{Status: smp.Status, FreezeThawCount: smp.FreezeThawCount, Location: loc}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return sample.Sample{}, fmt.Errorf("storage: %s %s: %w", act, code, err)
+		return sample.Sample{}, err
 	}
 	return smp, nil
 }

@@ -246,6 +246,22 @@ var boxBarcodePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{3,40}$`)
 
 // CreateBox adds a box to a freezer (optionally in a rack).
 func (s *Service) CreateBox(ctx context.Context, actor auth.Actor, in BoxInput) (Box, error) {
+	var out Box
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.CreateBoxTx(tx, actor, in)
+		return err
+	})
+	if err != nil {
+		return Box{}, fmt.Errorf("storage: create box %s: %w", strings.TrimSpace(in.Barcode), err)
+	}
+	return out, nil
+}
+
+// CreateBoxTx is CreateBox inside the caller's transaction.
+func (s *Service) CreateBoxTx(tx *db.Tx, actor auth.Actor, in BoxInput) (Box, error) {
+	ctx := tx.Statement.Context
+	_ = ctx
 	if err := actor.Require(setupRoles...); err != nil {
 		return Box{}, err
 	}
@@ -261,7 +277,7 @@ func (s *Service) CreateBox(ctx context.Context, actor auth.Actor, in BoxInput) 
 	if len(b.RackSlot) > 20 {
 		return Box{}, apperr.Invalid("rack_slot", "The rack slot may have at most 20 characters.")
 	}
-	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err := func() error {
 		if ref := strings.TrimSpace(in.BoxType); ref != "" {
 			t, err := boxType(tx.DB, ref)
 			if err != nil {
@@ -294,9 +310,9 @@ func (s *Service) CreateBox(ctx context.Context, actor auth.Actor, in BoxInput) 
 		e.After = boxEvent{Freezer: f.Name, Rack: in.Rack, RackSlot: b.RackSlot, Rows: b.Rows, Cols: b.Cols}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Box{}, fmt.Errorf("storage: create box %s: %w", b.Barcode, err)
+		return Box{}, err
 	}
 	return b, nil
 }

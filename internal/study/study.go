@@ -185,8 +185,14 @@ func (s *Service) List(ctx context.Context) ([]Study, error) {
 // ByCode returns one study with its visit schedule, specimen requirements and consent
 // documents.
 func (s *Service) ByCode(ctx context.Context, code string) (Study, error) {
+	return s.ByCodeOn(s.DB.Gorm.WithContext(ctx), code)
+}
+
+// ByCodeOn is ByCode on q: a transaction-level function reads the study on its own
+// transaction, never on a second pool connection.
+func (s *Service) ByCodeOn(q *gorm.DB, code string) (Study, error) {
 	var st Study
-	err := s.preload(s.DB.Gorm.WithContext(ctx)).Where("code = ?", normaliseCode(code)).Take(&st).Error
+	err := s.preload(q).Where("code = ?", normaliseCode(code)).Take(&st).Error
 	if db.ErrNoRows(err) {
 		return Study{}, apperr.NotFound("study", code)
 	}
