@@ -8,6 +8,7 @@ import (
 
 	"biobank/internal/app"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 	"biobank/internal/sample"
 	"biobank/internal/sprec"
 	"biobank/internal/study"
@@ -74,17 +75,29 @@ func demoSamples(ctx context.Context, a *app.App, clock *demoClock, withdrawals 
 			continue
 		}
 		clock.at = collected.Add(time.Minute)
-		out, err := samples.Collect(ctx, nurse, sample.Collection{Participant: v.Pseudonym, Study: v.Study, Visit: v.Visit,
-			CollectedAt: collected.Format(time.RFC3339), Tubes: tubes})
-		if err != nil {
-			return fmt.Errorf("collect %s %s: %w", v.Pseudonym, v.Visit, err)
-		}
-		sum.Samples += len(out)
-		for i, tube := range out {
-			if err := demoProcess(ctx, samples, &clock.at, tech, tube, reqs[i], rng, sum); err != nil {
-				return fmt.Errorf("process %s: %w", tube.Accession, err)
+		// One transaction per visit: its tubes collected, received, processed, aliquoted.
+		made := 0
+		err := a.DB.Tx(ctx, func(tx *db.Tx) error {
+			made = 0
+			out, err := samples.CollectTx(tx, nurse, sample.Collection{Participant: v.Pseudonym, Study: v.Study, Visit: v.Visit,
+				CollectedAt: collected.Format(time.RFC3339), Tubes: tubes})
+			if err != nil {
+				return fmt.Errorf("collect %s %s: %w", v.Pseudonym, v.Visit, err)
 			}
+			made += len(out)
+			for i, tube := range out {
+				n, err := demoProcess(tx, samples, &clock.at, tech, tube, reqs[i], rng)
+				if err != nil {
+					return fmt.Errorf("process %s: %w", tube.Accession, err)
+				}
+				made += n
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
+		sum.Samples += made
 	}
 	clock.at = time.Time{}
 	if err := demoStorage(ctx, a, sum); err != nil {
@@ -104,12 +117,12 @@ func demoSamples(ctx context.Context, a *app.App, clock *demoClock, withdrawals 
 // demoProcess receives a tube about an hour after collection, records a plausible
 // processing (spun blood, frozen stool and urine), splits it by the visit's aliquot plan,
 // and now and then uses up or loses an aliquot.
-func demoProcess(ctx context.Context, samples *sample.Service, clock *time.Time, tech auth.Actor, tube sample.Sample,
-	r study.SpecimenRequirement, rng *rand.Rand, sum *Summary) error {
+func demoProcess(tx *db.Tx, samples *sample.Service, clock *time.Time, tech auth.Actor, tube sample.Sample,
+	r study.SpecimenRequirement, rng *rand.Rand) (aliquots int, err error) {
 	collected := tube.CollectedAt
 	*clock = collected.Add(time.Duration(30+rng.IntN(60)) * time.Minute)
-	if _, err := samples.Receive(ctx, tech, tube.Accession); err != nil {
-		return err
+	if _, err := samples.ReceiveTx(tx, tech, tube.Accession); err != nil {
+		return 0, err
 	}
 	started := clock.Add(time.Duration(5+rng.IntN(40)) * time.Minute)
 	p := sample.Processing{StartedAt: &started, PreCentrifugationTemp: sprec.TempRoom,
@@ -141,21 +154,20 @@ func demoProcess(ctx context.Context, samples *sample.Service, clock *time.Time,
 	frozen := ended.Add(time.Duration(10+rng.IntN(50)) * time.Minute)
 	p.FrozenAt = &frozen
 	*clock = frozen.Add(time.Minute)
-	if _, err := samples.RecordProcessing(ctx, tech, tube.Accession, p); err != nil {
-		return err
+	if _, err := samples.RecordProcessingTx(tx, tech, tube.Accession, p); err != nil {
+		return 0, err
 	}
 	if r.Aliquots == 0 || r.AliquotVolume == nil {
-		return nil
+		return 0, nil
 	}
 	kind := ""
 	if r.AliquotType != nil {
 		kind = *r.AliquotType
 	}
-	kids, err := samples.Aliquot(ctx, tech, tube.Accession, sample.Split{Count: r.Aliquots, Volume: *r.AliquotVolume, SpecimenType: kind})
+	kids, err := samples.AliquotTx(tx, tech, tube.Accession, sample.Split{Count: r.Aliquots, Volume: *r.AliquotVolume, SpecimenType: kind})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	sum.Samples += len(kids)
 	for _, k := range kids {
 		roll := rng.IntN(1000)
 		var act sample.Action
@@ -175,11 +187,11 @@ func demoProcess(ctx context.Context, samples *sample.Service, clock *time.Time,
 		}
 		reason := map[sample.Action]string{sample.ActConsume: "used for the ELISA batch", sample.ActDestroy: "tube cracked on thawing",
 			sample.ActLose: "not found at the inventory check"}[act]
-		if _, err := samples.End(ctx, tech, k.Accession, act, reason); err != nil {
-			return err
+		if _, err := samples.EndTx(tx, tech, k.Accession, act, reason); err != nil {
+			return 0, err
 		}
 	}
-	return nil
+	return len(kids), nil
 }
 
 // storageTemp maps a requirement's storage temperature to the SPREC storage condition.

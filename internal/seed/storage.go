@@ -9,6 +9,7 @@ import (
 
 	"biobank/internal/app"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 	"biobank/internal/storage"
 )
 
@@ -31,10 +32,9 @@ var demoFreezers = []demoFreezer{
 
 // demoStorage gives every demo site its freezers, racks and 9×9 boxes, and stores every
 // live aliquot: boxes fill up in order, so most are full and the last of each freezer is
-// partly empty. The placements go in as one set-based statement per freezer — with one
-// audited sample.place event per tube, written by the same statement through the audit
-// trigger — because 9,000 single placements would make the first `make run` slow. A few
-// samples are then checked out through the storage service.
+// partly empty. Each freezer's boxes are made and filled in one transaction through the
+// storage area's batch placement (one audited sample.place event per tube). A few samples
+// are then checked out through the storage service.
 func demoStorage(ctx context.Context, a *app.App, sum *Summary) error {
 	d, store := a.DB, a.Storage
 	users, err := a.Auth.Users(ctx)
@@ -69,19 +69,28 @@ func demoStorage(ctx context.Context, a *app.App, sum *Summary) error {
 					return err
 				}
 			}
+			// One transaction per freezer: its boxes made and filled, 81 tubes at a time.
 			boxes := (len(ids)+80)/81 + 1
-			for b := 0; b < boxes; b++ {
-				boxNo++
-				bx, err := store.CreateBox(ctx, manager, storage.BoxInput{Barcode: fmt.Sprintf("%s-BX%04d", site.Code, boxNo), Freezer: fid,
-					Rack: "Rack " + strconv.Itoa(1+b%df.racks), RackSlot: strconv.Itoa(1 + b/df.racks), Rows: 9, Cols: 9})
-				if err != nil {
-					return err
-				}
-				if batch := ids[min(b*81, len(ids)):min(b*81+81, len(ids))]; len(batch) > 0 {
-					if _, err := store.Fill(ctx, tech, bx.Barcode, batch); err != nil {
+			first := boxNo
+			err = d.Tx(ctx, func(tx *db.Tx) error {
+				boxNo = first
+				for b := 0; b < boxes; b++ {
+					boxNo++
+					bx, err := store.CreateBoxTx(tx, manager, storage.BoxInput{Barcode: fmt.Sprintf("%s-BX%04d", site.Code, boxNo), Freezer: fid,
+						Rack: "Rack " + strconv.Itoa(1+b%df.racks), RackSlot: strconv.Itoa(1 + b/df.racks), Rows: 9, Cols: 9})
+					if err != nil {
 						return err
 					}
+					if batch := ids[min(b*81, len(ids)):min(b*81+81, len(ids))]; len(batch) > 0 {
+						if _, err := store.FillTx(tx, tech, bx.Barcode, batch); err != nil {
+							return err
+						}
+					}
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 			sum.Stored += len(ids)
 		}

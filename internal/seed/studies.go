@@ -12,6 +12,7 @@ import (
 	"biobank/internal/auth"
 	"biobank/internal/checkcode"
 	"biobank/internal/consent"
+	"biobank/internal/db"
 	"biobank/internal/participant"
 	"biobank/internal/study"
 )
@@ -156,34 +157,45 @@ func demoStudiesAndParticipants(ctx context.Context, a *app.App, admin auth.Acto
 				} else if in.Pseudonym, err = checkcode.Generate(seededReader{rng}, participant.PseudonymLength-2); err != nil {
 					return nil, err
 				}
-				p, err := people.Enrol(ctx, nurse, in)
-				if err != nil {
-					return nil, err
-				}
-				sum.Participants++
 				tiers := []string{"storage"}
 				for _, t := range doc.Tiers[1:] {
 					if rng.IntN(100) < 82 {
 						tiers = append(tiers, string(t))
 					}
 				}
-				c, err := consents.Record(ctx, nurse, p.Pseudonym, consent.RecordInput{Study: st.Code, Version: version,
-					SignedOn: in.EnrolledOn, Tiers: tiers})
+				var due []participant.OpenVisitInput
+				for _, v := range st.Visits {
+					on := enrolled.AddDate(0, 0, v.DayOffset+rng.IntN(v.WindowAfter+1))
+					if on.After(today) {
+						break
+					}
+					due = append(due, participant.OpenVisitInput{Study: st.Code, Visit: v.Code, Date: on.Format("2006-01-02")})
+				}
+				// One transaction per participant: enrolment, consent and the visits already due.
+				var p participant.Participant
+				var c consent.Consent
+				err := a.DB.Tx(ctx, func(tx *db.Tx) error {
+					var err error
+					if p, err = people.EnrolTx(tx, nurse, in); err != nil {
+						return err
+					}
+					if c, err = consents.RecordTx(tx, nurse, p.Pseudonym, consent.RecordInput{Study: st.Code, Version: version,
+						SignedOn: in.EnrolledOn, Tiers: tiers}); err != nil {
+						return err
+					}
+					for _, v := range due {
+						if _, err := people.OpenVisitTx(tx, nurse, p.Pseudonym, v); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
 				if err != nil {
 					return nil, err
 				}
+				sum.Participants++
 				sum.Consents++
-				for _, v := range st.Visits {
-					due := enrolled.AddDate(0, 0, v.DayOffset+rng.IntN(v.WindowAfter+1))
-					if due.After(today) {
-						break
-					}
-					if _, err := people.OpenVisit(ctx, nurse, p.Pseudonym, participant.OpenVisitInput{Study: st.Code, Visit: v.Code,
-						Date: due.Format("2006-01-02")}); err != nil {
-						return nil, err
-					}
-					sum.Visits++
-				}
+				sum.Visits += len(due)
 				if w, ok := demoWithdrawal(nurse, p, c, rng, today); ok {
 					later = append(later, w)
 				}
