@@ -62,9 +62,27 @@ func RepoRoot() string {
 // dropped when the test ends (kept, and its name logged, with KEEPDB=1).
 func NewURL(tb testing.TB) string {
 	tb.Helper()
-	ctx := context.Background()
 	server := ServerURL(tb)
-	template := templateDatabase(tb, server)
+	return create(tb, server, templateDatabase(tb, server))
+}
+
+// NewEmpty returns an open handle on a fresh database without any migration applied, for
+// tests of the migrations themselves; it is dropped when the test ends.
+func NewEmpty(tb testing.TB) *db.DB {
+	tb.Helper()
+	d, err := db.Open(context.Background(), create(tb, ServerURL(tb), "template0"))
+	if err != nil {
+		tb.Fatalf("dbtest: open: %v", err)
+	}
+	tb.Cleanup(d.Close)
+	return d
+}
+
+// create makes a database from template and returns its URL; it is dropped when the test
+// ends.
+func create(tb testing.TB, server, template string) string {
+	tb.Helper()
+	ctx := context.Background()
 	name := "biobank_test_" + randomSuffix()
 
 	conn, err := pgx.Connect(ctx, server)
