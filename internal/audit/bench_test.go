@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"biobank/internal/audit"
 	"biobank/internal/db"
 	"biobank/internal/db/dbtest"
 )
@@ -107,3 +108,41 @@ func BenchmarkAppendSingleEventTransactions(b *testing.B) {
 		b.ReportMetric(float64(total*b.N)/b.Elapsed().Seconds(), "events/s")
 	})
 }
+
+// BenchmarkVerify verifies a chain of 200,000 events (appended in batches of 10,000) and
+// reports events/s and the bytes allocated per event, which must not grow with the trail.
+func BenchmarkVerify(b *testing.B) {
+	const events, batch = 200_000, 10_000
+	d := dbtest.New(b)
+	for done := 0; done < events; done += batch {
+		err := d.Tx(context.Background(), func(tx *db.Tx) error {
+			for j := 0; j < batch; j++ {
+				e := entry(done + j)
+				e.Before, e.After = benchPayload{Volume: "1.50", N: done + j}, benchPayload{Volume: "1.00", N: done + j, Unit: "µL"}
+				tx.Record(e)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := audit.Verify(context.Background(), d.Pool)
+		if err != nil || !res.OK || res.Events != events {
+			b.Fatalf("verify: %+v %v", res, err)
+		}
+	}
+	b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// benchPayload is a payload of the size the services record.
+type benchPayload struct {
+	Volume string `json:"volume"`
+	N      int    `json:"n"`
+	Unit   string `json:"unit,omitempty"`
+}
+
+func (benchPayload) AuditPayload() {}

@@ -1,13 +1,16 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -28,33 +31,43 @@ type VerifyResult struct {
 // event's content and its predecessor's hash, independently of the database function that
 // wrote it. It detects an altered event (its hash no longer matches), a removed event (a
 // gap in the sequence or a broken link) and a removed tail (the chain head names a later
-// event than the last one found).
+// event than the last one found). It reads each row's raw bytes into one reusable buffer,
+// so memory stays flat however long the trail is.
 func Verify(ctx context.Context, pool *pgxpool.Pool) (VerifyResult, error) {
+	// seq, at and actor_id in binary (8-byte integers), the rest as text.
+	formats := pgx.QueryResultFormats{pgx.BinaryFormatCode, pgx.BinaryFormatCode, pgx.BinaryFormatCode,
+		pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode,
+		pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode}
 	rows, err := pool.Query(ctx, `SELECT seq, at, actor_id, actor, site, action, entity_type, entity_id, reason,
-		before::text, after::text, prev_hash, hash FROM audit_events ORDER BY seq`)
+		before::text, after::text, prev_hash, hash FROM audit_events ORDER BY seq`, formats)
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer rows.Close()
 
 	res := VerifyResult{OK: true}
-	prevHash := GenesisHash
+	prevHash := []byte(GenesisHash)
 	var expected int64 = 1
+	var c chainer
 	for rows.Next() {
-		ev, err := scanEvent(rows.Scan)
-		if err != nil {
-			return VerifyResult{}, fmt.Errorf("audit: verify: %w", err)
+		v := rows.RawValues()
+		if len(v) != 13 || len(v[0]) != 8 || len(v[1]) != 8 {
+			return VerifyResult{}, fmt.Errorf("audit: verify: unexpected row shape")
 		}
 		res.Events++
+		seq := int64(binary.BigEndian.Uint64(v[0]))
 		switch {
-		case ev.Seq != expected:
-			return fail(res, expected, fmt.Sprintf("event %d is missing (the next event found is %d)", expected, ev.Seq)), nil
-		case ev.PrevHash != prevHash:
-			return fail(res, ev.Seq, fmt.Sprintf("event %d does not link to the hash of event %d: an event before it was altered or removed", ev.Seq, ev.Seq-1)), nil
-		case Hash(ev) != ev.Hash:
-			return fail(res, ev.Seq, fmt.Sprintf("event %d was altered: its content no longer matches its hash", ev.Seq)), nil
+		case seq != expected:
+			return fail(res, expected, fmt.Sprintf("event %d is missing (the next event found is %d)", expected, seq)), nil
+		case !bytes.Equal(v[11], prevHash):
+			return fail(res, seq, fmt.Sprintf("event %d does not link to the hash of event %d: an event before it was altered or removed", seq, seq-1)), nil
 		}
-		prevHash = ev.Hash
+		// PostgreSQL's binary timestamp counts microseconds from 2000-01-01 UTC.
+		micros := int64(binary.BigEndian.Uint64(v[1])) + postgresEpochMicros
+		if !bytes.Equal(c.hash(seq, micros, v[2], v[3:11], v[11]), v[12]) {
+			return fail(res, seq, fmt.Sprintf("event %d was altered: its content no longer matches its hash", seq)), nil
+		}
+		prevHash = append(prevHash[:0], v[12]...)
 		expected++
 	}
 	if err := rows.Err(); err != nil {
@@ -65,10 +78,58 @@ func Verify(ctx context.Context, pool *pgxpool.Pool) (VerifyResult, error) {
 	if err := pool.QueryRow(ctx, "SELECT seq, hash FROM audit_chain_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
 		return VerifyResult{}, fmt.Errorf("audit: verify: chain head: %w", err)
 	}
-	if headSeq != expected-1 || headHash != prevHash {
+	if headSeq != expected-1 || headHash != string(prevHash) {
 		return fail(res, expected, fmt.Sprintf("the chain head records %d events but %d were found: events at the end were removed", headSeq, expected-1)), nil
 	}
 	return res, nil
+}
+
+// postgresEpochMicros is 2000-01-01 UTC in microseconds since the Unix epoch.
+const postgresEpochMicros = 946_684_800_000_000
+
+// chainer computes event hashes from raw column bytes into buffers it reuses.
+type chainer struct {
+	buf []byte
+	hex [64]byte
+}
+
+// hash is Hash over raw values: actorID is the 8-byte binary integer or nil, fields are
+// actor, site, action, entity type, entity ID, reason, before and after as text (nil for
+// SQL NULL, which only before and after can be).
+func (c *chainer) hash(seq, micros int64, actorID []byte, fields [][]byte, prev []byte) []byte {
+	b := append(c.buf[:0], "biobank-audit-v1;"...)
+	num := func(n int64) {
+		var tmp [20]byte
+		d := strconv.AppendInt(tmp[:0], n, 10)
+		b = strconv.AppendInt(b, int64(len(d)), 10)
+		b = append(b, ':')
+		b = append(b, d...)
+		b = append(b, ';')
+	}
+	field := func(f []byte) {
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+		b = append(b, ';')
+	}
+	num(seq)
+	num(micros)
+	if actorID == nil {
+		field(nil)
+	} else {
+		num(int64(binary.BigEndian.Uint64(actorID)))
+	}
+	for i, f := range fields {
+		if f == nil && i >= 6 { // before, after
+			f = []byte("null")
+		}
+		field(f)
+	}
+	field(prev)
+	c.buf = b
+	sum := sha256.Sum256(b)
+	hex.Encode(c.hex[:], sum[:])
+	return c.hex[:]
 }
 
 func fail(res VerifyResult, seq int64, problem string) VerifyResult {
