@@ -3,7 +3,9 @@ package seed
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"biobank/internal/app"
@@ -48,56 +50,60 @@ func demoSamples(ctx context.Context, a *app.App, clock *demoClock, withdrawals 
 		}
 		staff[u.Site.Code][u.Role] = u.Actor()
 	}
-	people, samples := a.Participants, a.Samples
 	studies := map[string]study.Study{}
-	rng := rand.New(rand.NewPCG(8000, 4))
 	for _, v := range visits {
-		st, ok := studies[v.Study]
-		if !ok {
-			if st, err = people.Studies.ByCode(ctx, v.Study); err != nil {
+		if _, ok := studies[v.Study]; !ok {
+			st, err := a.Studies.ByCode(ctx, v.Study)
+			if err != nil {
 				return err
 			}
 			studies[v.Study] = st
 		}
-		def, _ := st.Visit(v.Visit)
-		nurse, tech := staff[v.Site][auth.RoleNurse], staff[v.Site][auth.RoleTechnician]
-		collected := v.VisitDate.Add(8*time.Hour + time.Duration(rng.IntN(240))*time.Minute)
-		var tubes []sample.Tube
-		var reqs []study.SpecimenRequirement
-		for _, r := range def.Requirements {
-			if rng.IntN(100) < 4 {
-				continue // not drawn this time
-			}
-			tubes = append(tubes, sample.Tube{SpecimenType: r.SpecimenType, Container: r.Container, Volume: r.Volume, Unit: r.Unit})
-			reqs = append(reqs, r)
-		}
-		if len(tubes) == 0 {
-			continue
-		}
-		clock.at = collected.Add(time.Minute)
-		// One transaction per visit: its tubes collected, received, processed, aliquoted.
-		made := 0
-		err := a.DB.Tx(ctx, func(tx *db.Tx) error {
-			made = 0
-			out, err := samples.CollectTx(tx, nurse, sample.Collection{Participant: v.Pseudonym, Study: v.Study, Visit: v.Visit,
-				CollectedAt: collected.Format(time.RFC3339), Tubes: tubes})
-			if err != nil {
-				return fmt.Errorf("collect %s %s: %w", v.Pseudonym, v.Visit, err)
-			}
-			made += len(out)
-			for i, tube := range out {
-				n, err := demoProcess(tx, samples, &clock.at, tech, tube, reqs[i], rng)
-				if err != nil {
-					return fmt.Errorf("process %s: %w", tube.Accession, err)
+	}
+	// The visits are shared out among workers by participant, so that one participant's
+	// visits stay in date order on one worker; each visit draws from a random source of
+	// its own, so the data set does not depend on how the workers interleave (only the
+	// order in which accession numbers are handed out does). Each worker builds the
+	// application with a clock of its own.
+	work := make([][]int, demoWorkers)
+	for i, v := range visits {
+		h := fnv.New32a()
+		h.Write([]byte(v.Pseudonym))
+		k := h.Sum32() % demoWorkers
+		work[k] = append(work[k], i)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, demoWorkers)
+	made := make([]int, demoWorkers)
+	for n := range work {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			clock := &demoClock{}
+			wa := app.New(d, app.Config{Now: clock.Now, AccessionPrefix: a.Samples.Prefix})
+			for _, i := range work[n] {
+				if ctx.Err() != nil {
+					return
 				}
-				made += n
+				v := visits[i]
+				count, err := demoVisitSamples(ctx, wa, clock, studies[v.Study], v, staff[v.Site], rand.New(rand.NewPCG(8000, uint64(i))))
+				if err != nil {
+					errs[n] = err
+					cancel()
+					return
+				}
+				made[n] += count
 			}
-			return nil
-		})
-		if err != nil {
-			return err
+		}()
+	}
+	wg.Wait()
+	for n := range work {
+		if errs[n] != nil {
+			return errs[n]
 		}
-		sum.Samples += made
+		sum.Samples += made[n]
 	}
 	clock.at = time.Time{}
 	if err := demoStorage(ctx, a, sum); err != nil {
@@ -112,6 +118,53 @@ func demoSamples(ctx context.Context, a *app.App, clock *demoClock, withdrawals 
 		sum.Held += len(res.HeldSamples)
 	}
 	return nil
+}
+
+// demoWorkers is how many visits the seed registers at once: the 2-core machine's database
+// and the seed's own work overlap best with a few at a time.
+const demoWorkers = 3
+
+// demoVisitSamples registers one visit's tubes in one transaction — collected by the site's
+// nurse, received, processed and aliquoted by its technician, with the clock set to when
+// each step happened — and returns how many samples it made.
+func demoVisitSamples(ctx context.Context, a *app.App, clock *demoClock, st study.Study, v demoVisit,
+	staff map[auth.Role]auth.Actor, rng *rand.Rand) (int, error) {
+	def, _ := st.Visit(v.Visit)
+	nurse, tech := staff[auth.RoleNurse], staff[auth.RoleTechnician]
+	collected := v.VisitDate.Add(8*time.Hour + time.Duration(rng.IntN(240))*time.Minute)
+	var tubes []sample.Tube
+	var reqs []study.SpecimenRequirement
+	for _, r := range def.Requirements {
+		if rng.IntN(100) < 4 {
+			continue // not drawn this time
+		}
+		tubes = append(tubes, sample.Tube{SpecimenType: r.SpecimenType, Container: r.Container, Volume: r.Volume, Unit: r.Unit})
+		reqs = append(reqs, r)
+	}
+	if len(tubes) == 0 {
+		return 0, nil
+	}
+	clock.at = collected.Add(time.Minute)
+	// One transaction per visit: its tubes collected, received, processed, aliquoted.
+	made := 0
+	err := a.DB.Tx(ctx, func(tx *db.Tx) error {
+		made = 0
+		out, err := a.Samples.CollectTx(tx, nurse, sample.Collection{Participant: v.Pseudonym, Study: v.Study, Visit: v.Visit,
+			CollectedAt: collected.Format(time.RFC3339), Tubes: tubes})
+		if err != nil {
+			return fmt.Errorf("collect %s %s: %w", v.Pseudonym, v.Visit, err)
+		}
+		made += len(out)
+		for i, tube := range out {
+			n, err := demoProcess(tx, a.Samples, &clock.at, tech, tube, reqs[i], rng)
+			if err != nil {
+				return fmt.Errorf("process %s: %w", tube.Accession, err)
+			}
+			made += n
+		}
+		return nil
+	})
+	return made, err
 }
 
 // demoProcess receives a tube about an hour after collection, records a plausible
