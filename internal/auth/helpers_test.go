@@ -3,16 +3,15 @@ package auth_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"testing"
 	"time"
 
-	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/db/dbtest"
+	"biobank/internal/testkit"
 )
 
 // testPassword is the password every helper-made user starts with.
@@ -169,25 +168,25 @@ func mustVerifyChain(tb testing.TB, d *db.DB) {
 	}
 }
 
-// dbState fingerprints every table the auth package writes: row count and an md5 of the
-// full content, so a test can show that a refused call changed nothing at all.
-func dbState(tb testing.TB, d *db.DB) map[string]string {
+func ptr[T any](v T) *T { return &v }
+
+// The shared assertions of internal/testkit, under the names these tests use.
+var (
+	wantValidation = testkit.WantValidation
+	wantConflict   = testkit.WantConflict
+	wantForbidden  = testkit.WantForbidden
+	wantNotFound   = testkit.WantNotFound
+)
+
+// dbState fingerprints every table the auth package writes, so a test can show that a
+// refused call changed nothing at all.
+func dbState(tb testing.TB, d *db.DB) testkit.Snapshot {
 	tb.Helper()
-	state := map[string]string{}
-	for table, order := range map[string]string{"sites": "id", "users": "id", "api_tokens": "id", "audit_events": "seq"} {
-		var v string
-		err := d.Pool.QueryRow(context.Background(),
-			"SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY "+order+")), '') FROM "+table+" t").Scan(&v)
-		if err != nil {
-			tb.Fatalf("fingerprint %s: %v", table, err)
-		}
-		state[table] = v
-	}
-	return state
+	return testkit.Take(tb, d, "sites", "users", "api_tokens", "audit_events")
 }
 
 // assertUnchanged fails the test when the database differs from before.
-func assertUnchanged(tb testing.TB, d *db.DB, before map[string]string) {
+func assertUnchanged(tb testing.TB, d *db.DB, before testkit.Snapshot) {
 	tb.Helper()
 	after := dbState(tb, d)
 	for table, b := range before {
@@ -196,50 +195,3 @@ func assertUnchanged(tb testing.TB, d *db.DB, before map[string]string) {
 		}
 	}
 }
-
-// wantValidation fails the test unless err is a ValidationError for field.
-func wantValidation(tb testing.TB, err error, field string) *apperr.ValidationError {
-	tb.Helper()
-	v, ok := apperr.AsValidation(err)
-	if !ok {
-		tb.Fatalf("got error %v (%T), want a validation error for %q", err, err, field)
-	}
-	if v.Field != field {
-		tb.Fatalf("validation error names field %q (%s), want %q", v.Field, v.Message, field)
-	}
-	if v.Message == "" {
-		tb.Fatalf("validation error for %q has no message", field)
-	}
-	return v
-}
-
-// wantConflict fails the test unless err is a ConflictError with code.
-func wantConflict(tb testing.TB, err error, code string) *apperr.ConflictError {
-	tb.Helper()
-	c, ok := apperr.AsConflict(err)
-	if !ok {
-		tb.Fatalf("got error %v (%T), want a conflict %q", err, err, code)
-	}
-	if c.Code != code {
-		tb.Fatalf("got conflict %q (%s), want %q", c.Code, c.Message, code)
-	}
-	return c
-}
-
-// wantForbidden fails the test unless err is a ForbiddenError.
-func wantForbidden(tb testing.TB, err error) {
-	tb.Helper()
-	if _, ok := apperr.AsForbidden(err); !ok {
-		tb.Fatalf("got error %v (%T), want forbidden", err, err)
-	}
-}
-
-// wantNotFound fails the test unless err matches apperr.ErrNotFound.
-func wantNotFound(tb testing.TB, err error) {
-	tb.Helper()
-	if !errors.Is(err, apperr.ErrNotFound) {
-		tb.Fatalf("got error %v (%T), want not found", err, err)
-	}
-}
-
-func ptr[T any](v T) *T { return &v }

@@ -2,7 +2,6 @@ package participant_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"biobank/internal/app"
-	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/checkcode"
@@ -18,6 +16,7 @@ import (
 	"biobank/internal/db/dbtest"
 	"biobank/internal/participant"
 	"biobank/internal/study"
+	"biobank/internal/testkit"
 )
 
 // today is the fixed date the services' clock reads.
@@ -149,76 +148,6 @@ func mistyped(p string, i int) string {
 // participantTables are the tables enrolment and visits write to.
 var participantTables = []string{"participants", "enrolments", "visits", "audit_events"}
 
-// unchanged returns a function that fails the test when any of the tables gained or lost
-// rows since it was made: a refused request writes nothing.
-func unchanged(tb testing.TB, d *db.DB, tables ...string) func() {
-	tb.Helper()
-	count := func() map[string]int64 {
-		out := map[string]int64{}
-		for _, t := range tables {
-			var n int64
-			if err := d.Gorm.Table(t).Count(&n).Error; err != nil {
-				tb.Fatalf("count %s: %v", t, err)
-			}
-			out[t] = n
-		}
-		return out
-	}
-	before := count()
-	return func() {
-		tb.Helper()
-		after := count()
-		for _, t := range tables {
-			if before[t] != after[t] {
-				tb.Errorf("%s: %d rows before, %d after a refused request", t, before[t], after[t])
-			}
-		}
-	}
-}
-
-// wantValidation fails unless err is a *apperr.ValidationError for field.
-func wantValidation(tb testing.TB, err error, field string) *apperr.ValidationError {
-	tb.Helper()
-	var v *apperr.ValidationError
-	if !errors.As(err, &v) {
-		tb.Fatalf("want a ValidationError for %q, got %T %v", field, err, err)
-	}
-	if v.Field != field {
-		tb.Fatalf("ValidationError field = %q, want %q (message %q)", v.Field, field, v.Message)
-	}
-	return v
-}
-
-// wantConflict fails unless err is a *apperr.ConflictError with code.
-func wantConflict(tb testing.TB, err error, code string) *apperr.ConflictError {
-	tb.Helper()
-	var c *apperr.ConflictError
-	if !errors.As(err, &c) {
-		tb.Fatalf("want a ConflictError %q, got %T %v", code, err, err)
-	}
-	if c.Code != code {
-		tb.Fatalf("ConflictError code = %q, want %q (message %q)", c.Code, code, c.Message)
-	}
-	return c
-}
-
-// wantForbidden fails unless err is a *apperr.ForbiddenError.
-func wantForbidden(tb testing.TB, err error) {
-	tb.Helper()
-	var f *apperr.ForbiddenError
-	if !errors.As(err, &f) {
-		tb.Fatalf("want a ForbiddenError, got %T %v", err, err)
-	}
-}
-
-// wantNotFound fails unless err is a *apperr.NotFoundError.
-func wantNotFound(tb testing.TB, err error) {
-	tb.Helper()
-	if _, ok := apperr.AsNotFound(err); !ok {
-		tb.Fatalf("want a NotFoundError, got %T %v", err, err)
-	}
-}
-
 // lastEvent returns the newest audit event of a participant and fails if its action differs.
 func lastEvent(tb testing.TB, d *db.DB, pseudonym, action string) audit.Event {
 	tb.Helper()
@@ -235,3 +164,14 @@ func lastEvent(tb testing.TB, d *db.DB, pseudonym, action string) audit.Event {
 	}
 	return ev
 }
+
+// The shared assertions of internal/testkit, under the names these tests use.
+var (
+	wantValidation = testkit.WantValidation
+	wantConflict   = testkit.WantConflict
+	wantForbidden  = testkit.WantForbidden
+	wantNotFound   = testkit.WantNotFound
+)
+
+// unchanged snapshots tables and returns the check that they are as they were.
+var unchanged = testkit.Unchanged

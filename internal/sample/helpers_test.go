@@ -2,17 +2,17 @@ package sample_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"biobank/internal/apperr"
 	"biobank/internal/consent"
 	"biobank/internal/participant"
 	"biobank/internal/sample"
 	"biobank/internal/study"
+	"biobank/internal/testkit"
 )
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
@@ -124,27 +124,6 @@ func (w world) join(tb testing.TB, pseudonym, studyCode string, tiers []string, 
 	return id
 }
 
-// tally counts what a refused request must not have written.
-type tally struct{ samples, audits int64 }
-
-func (w world) tally(tb testing.TB) tally {
-	tb.Helper()
-	var t tally
-	if err := w.db.Gorm.Raw("SELECT (SELECT count(*) FROM samples), (SELECT count(*) FROM audit_events)").Row().Scan(&t.samples, &t.audits); err != nil {
-		tb.Fatal(err)
-	}
-	return t
-}
-
-// unchanged fails unless no sample and no audit event was written since before.
-func (w world) unchanged(tb testing.TB, before tally) {
-	tb.Helper()
-	if after := w.tally(tb); after != before {
-		tb.Errorf("a refused request wrote something: samples %d → %d, audit events %d → %d",
-			before.samples, after.samples, before.audits, after.audits)
-	}
-}
-
 // auditCount counts the audit events of action on one sample.
 func (w world) auditCount(tb testing.TB, action, accession string) int64 {
 	tb.Helper()
@@ -154,31 +133,6 @@ func (w world) auditCount(tb testing.TB, action, accession string) int64 {
 		tb.Fatal(err)
 	}
 	return n
-}
-
-func wantConflict(tb testing.TB, err error, code string) *apperr.ConflictError {
-	tb.Helper()
-	c, ok := apperr.AsConflict(err)
-	if !ok || c.Code != code {
-		tb.Fatalf("got %v (%T), want a conflict %q", err, errors.Unwrap(err), code)
-	}
-	return c
-}
-
-func wantValidation(tb testing.TB, err error, field string) *apperr.ValidationError {
-	tb.Helper()
-	v, ok := apperr.AsValidation(err)
-	if !ok || v.Field != field {
-		tb.Fatalf("got %v, want a validation error on %q", err, field)
-	}
-	return v
-}
-
-func wantForbidden(tb testing.TB, err error) {
-	tb.Helper()
-	if _, ok := apperr.AsForbidden(err); !ok {
-		tb.Fatalf("got %v, want forbidden", err)
-	}
 }
 
 // scenario is one behaviour checked on a world shared with its siblings. Each scenario
@@ -193,5 +147,37 @@ func runScenarios(t *testing.T, w world, scenarios ...scenario) {
 	t.Helper()
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.run(t, w) })
+	}
+}
+
+// The shared assertions of internal/testkit, under the names these tests use.
+var (
+	wantValidation = testkit.WantValidation
+	wantConflict   = testkit.WantConflict
+	wantForbidden  = testkit.WantForbidden
+)
+
+// tally is what a refused request must not have written: the counts of samples and audit
+// events, and a fingerprint of both tables' content.
+type tally struct {
+	samples, audits int64
+	content         testkit.Snapshot
+}
+
+func (w world) tally(tb testing.TB) tally {
+	tb.Helper()
+	var t tally
+	if err := w.db.Gorm.Raw("SELECT (SELECT count(*) FROM samples), (SELECT count(*) FROM audit_events)").Row().Scan(&t.samples, &t.audits); err != nil {
+		tb.Fatal(err)
+	}
+	t.content = testkit.Take(tb, w.db, "samples", "audit_events")
+	return t
+}
+
+// unchanged fails unless no sample and no audit event was written or changed since before.
+func (w world) unchanged(tb testing.TB, before tally) {
+	tb.Helper()
+	if after := w.tally(tb); fmt.Sprint(after.content) != fmt.Sprint(before.content) {
+		tb.Errorf("a refused request wrote something:\nbefore %v\nafter  %v", before, after)
 	}
 }

@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"biobank/internal/app"
-	"biobank/internal/apperr"
 	"biobank/internal/auth"
 	"biobank/internal/consent"
 	"biobank/internal/db"
@@ -20,6 +18,7 @@ import (
 	"biobank/internal/sample"
 	"biobank/internal/storage"
 	"biobank/internal/study"
+	"biobank/internal/testkit"
 )
 
 // world is a study with a baseline visit, a consented participant of LUX with the visit
@@ -311,62 +310,27 @@ func location(tb testing.TB, data map[string]any, key string) storage.Location {
 	return storage.Location{Site: str("site"), Freezer: str("freezer"), Rack: str("rack"), Box: str("box"), Position: str("position")}
 }
 
-// snapshot is what a refused request must leave as it was: positions, sample states and
-// the audit trail.
-type snapshot struct {
-	positions, samples string
-	audits             int64
-}
+// The shared assertions of internal/testkit, under the names these tests use.
+var (
+	wantValidation = testkit.WantValidation
+	wantConflict   = testkit.WantConflict
+	wantForbidden  = testkit.WantForbidden
+	wantNotFound   = testkit.WantNotFound
+)
+
+// snapshot is what a refused request must not have written: positions, samples and the
+// audit trail.
+type snapshot = testkit.Snapshot
 
 func (w world) snapshot(tb testing.TB) snapshot {
 	tb.Helper()
-	var s snapshot
-	err := w.db.Gorm.Raw(`SELECT
-		(SELECT coalesce(string_agg(sample_id || '@' || box_id || ':' || row || ':' || col, ',' ORDER BY sample_id), '') FROM sample_positions),
-		(SELECT coalesce(string_agg(accession || ':' || status || ':' || freeze_thaw_count || ':' || hold, ',' ORDER BY id), '') FROM samples),
-		(SELECT count(*) FROM audit_events)`).Row().Scan(&s.positions, &s.samples, &s.audits)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
+	return testkit.Take(tb, w.db, "sample_positions", "samples", "audit_events")
 }
 
 // unchanged fails unless nothing was written since before.
 func (w world) unchanged(tb testing.TB, before snapshot) {
 	tb.Helper()
-	if after := w.snapshot(tb); after != before {
-		tb.Errorf("a refused request wrote something:\nbefore %+v\nafter  %+v", before, after)
-	}
-}
-
-func wantConflict(tb testing.TB, err error, code string) *apperr.ConflictError {
-	tb.Helper()
-	c, ok := apperr.AsConflict(err)
-	if !ok || c.Code != code {
-		tb.Fatalf("got %v (%T), want a conflict %q", err, errors.Unwrap(err), code)
-	}
-	return c
-}
-
-func wantValidation(tb testing.TB, err error, field string) *apperr.ValidationError {
-	tb.Helper()
-	v, ok := apperr.AsValidation(err)
-	if !ok || v.Field != field {
-		tb.Fatalf("got %v, want a validation error on %q", err, field)
-	}
-	return v
-}
-
-func wantForbidden(tb testing.TB, err error) {
-	tb.Helper()
-	if _, ok := apperr.AsForbidden(err); !ok {
-		tb.Fatalf("got %v, want forbidden", err)
-	}
-}
-
-func wantNotFound(tb testing.TB, err error) {
-	tb.Helper()
-	if !errors.Is(err, apperr.ErrNotFound) {
-		tb.Fatalf("got %v, want not found", err)
+	if after := w.snapshot(tb); fmt.Sprint(after) != fmt.Sprint(before) {
+		tb.Errorf("a refused request wrote something:\nbefore %v\nafter  %v", before, after)
 	}
 }

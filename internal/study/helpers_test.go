@@ -2,17 +2,16 @@ package study_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/shopspring/decimal"
 
-	"biobank/internal/apperr"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/db/dbtest"
 	"biobank/internal/study"
+	"biobank/internal/testkit"
 )
 
 // fixture is a fresh database with two sites and an administrator and a nurse made the way
@@ -90,65 +89,6 @@ func tableCounts(tb testing.TB, d *db.DB, tables ...string) map[string]int64 {
 	return out
 }
 
-// unchanged returns a function that fails the test when any of the tables gained or lost
-// rows since it was made: a refused request writes nothing.
-func unchanged(tb testing.TB, d *db.DB, tables ...string) func() {
-	tb.Helper()
-	before := tableCounts(tb, d, tables...)
-	return func() {
-		tb.Helper()
-		after := tableCounts(tb, d, tables...)
-		for _, t := range tables {
-			if before[t] != after[t] {
-				tb.Errorf("%s: %d rows before, %d after a refused request", t, before[t], after[t])
-			}
-		}
-	}
-}
-
-// wantValidation fails unless err is a *apperr.ValidationError for field.
-func wantValidation(tb testing.TB, err error, field string) *apperr.ValidationError {
-	tb.Helper()
-	var v *apperr.ValidationError
-	if !errors.As(err, &v) {
-		tb.Fatalf("want a ValidationError for %q, got %T %v", field, err, err)
-	}
-	if v.Field != field {
-		tb.Fatalf("ValidationError field = %q, want %q (message %q)", v.Field, field, v.Message)
-	}
-	return v
-}
-
-// wantConflict fails unless err is a *apperr.ConflictError with code.
-func wantConflict(tb testing.TB, err error, code string) *apperr.ConflictError {
-	tb.Helper()
-	var c *apperr.ConflictError
-	if !errors.As(err, &c) {
-		tb.Fatalf("want a ConflictError %q, got %T %v", code, err, err)
-	}
-	if c.Code != code {
-		tb.Fatalf("ConflictError code = %q, want %q (message %q)", c.Code, code, c.Message)
-	}
-	return c
-}
-
-// wantForbidden fails unless err is a *apperr.ForbiddenError.
-func wantForbidden(tb testing.TB, err error) {
-	tb.Helper()
-	var f *apperr.ForbiddenError
-	if !errors.As(err, &f) {
-		tb.Fatalf("want a ForbiddenError, got %T %v", err, err)
-	}
-}
-
-// wantNotFound fails unless err is a *apperr.NotFoundError.
-func wantNotFound(tb testing.TB, err error) {
-	tb.Helper()
-	if _, ok := apperr.AsNotFound(err); !ok {
-		tb.Fatalf("want a NotFoundError, got %T %v", err, err)
-	}
-}
-
 // events returns the audit events of a study, oldest first.
 func events(tb testing.TB, d *db.DB, studyCode string) []audit.Event {
 	tb.Helper()
@@ -184,3 +124,14 @@ func decPtr(s string) *decimal.Decimal {
 func blood() study.RequirementInput {
 	return study.RequirementInput{SpecimenType: "whole_blood", Container: "PED", Volume: dec("9"), Unit: "mL"}
 }
+
+// The shared assertions of internal/testkit, under the names these tests use.
+var (
+	wantValidation = testkit.WantValidation
+	wantConflict   = testkit.WantConflict
+	wantForbidden  = testkit.WantForbidden
+	wantNotFound   = testkit.WantNotFound
+)
+
+// unchanged snapshots tables and returns the check that they are as they were.
+var unchanged = testkit.Unchanged
