@@ -125,16 +125,20 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // loadSessionUser puts the signed-in user into the context, ending the session when the
-// user has been deactivated or their password was reset since they signed in.
+// user has been deactivated, their password was reset since they signed in, or the
+// session's lifetime since sign-in is over (read on the server's clock; the session
+// store's expiry holds it too).
 func (s *Server) loadSessionUser(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := s.sessions.GetInt64(ctx, sessUserID)
 	if id == 0 {
 		return nil
 	}
+	authAt := s.sessions.GetInt64(ctx, sessAuthAt)
 	actor, user, err := s.auth.ActiveActor(ctx, id)
 	if err == apperr.ErrUnauthenticated ||
-		(err == nil && user.PasswordChangedAt.UnixMicro() > s.sessions.GetInt64(ctx, sessAuthAt)) {
+		(err == nil && user.PasswordChangedAt.UnixMicro() > authAt) ||
+		s.now().Sub(time.UnixMicro(authAt)) >= s.cfg.SessionLifetime {
 		if err := s.sessions.Destroy(ctx); err != nil {
 			return err
 		}

@@ -35,6 +35,14 @@ type Config struct {
 	SessionLifetime time.Duration
 	// AccessionPrefix starts new accession IDs (sample.DefaultPrefix when empty).
 	AccessionPrefix string
+	// Clock is the time the services and the session store read (UTC); the real clock
+	// when nil. Tests move it forward instead of sleeping.
+	Clock Clock
+}
+
+// Clock tells the time.
+type Clock interface {
+	Now() time.Time
 }
 
 // Server is the web application.
@@ -51,6 +59,8 @@ type Server struct {
 	sessions     *scs.SessionManager
 	echo         *echo.Echo
 	access       map[string]access
+	// now is the server's clock (Config.Clock or the real one).
+	now func() time.Time
 }
 
 // New wires the application's routes and middleware on d.
@@ -61,7 +71,11 @@ func New(cfg Config, d *db.DB) *Server {
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = 12 * time.Hour
 	}
-	a := app.New(d, app.Config{AccessionPrefix: cfg.AccessionPrefix})
+	now := func() time.Time { return time.Now().UTC() }
+	if cfg.Clock != nil {
+		now = cfg.Clock.Now
+	}
+	a := app.New(d, app.Config{AccessionPrefix: cfg.AccessionPrefix, Now: now})
 	s := &Server{
 		cfg:          cfg,
 		db:           d,
@@ -73,6 +87,7 @@ func New(cfg Config, d *db.DB) *Server {
 		storage:      a.Storage,
 		access:       map[string]access{},
 	}
+	s.now = now
 	s.sessions = newSessionManager(cfg, d)
 	s.echo = echo.New()
 	s.echo.HideBanner = true

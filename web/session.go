@@ -1,17 +1,21 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
 	"biobank/internal/db"
@@ -31,7 +35,11 @@ const (
 
 func newSessionManager(cfg Config, d *db.DB) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = hashedStore{pgxstore.NewWithCleanupInterval(d.Pool, 10*time.Minute)}
+	store := hashedStore{inner: pgxstore.NewWithCleanupInterval(d.Pool, 10*time.Minute), pool: d.Pool}
+	if cfg.Clock != nil {
+		store.now = cfg.Clock.Now
+	}
+	sm.Store = store
 	sm.IdleTimeout = cfg.IdleTimeout
 	sm.Lifetime = cfg.SessionLifetime
 	sm.Cookie.Name = "biobank_session"
@@ -58,8 +66,23 @@ func sessionStoreFailed(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // hashedStore keeps only the SHA-256 of each session token in the database, so someone who
-// can read the sessions table still cannot take over a session.
-type hashedStore struct{ inner scs.Store }
+// can read the sessions table still cannot take over a session. It reads session expiry
+// against its clock: scs computes expiry times from the real clock, so with a clock of
+// its own (tests) the store shifts them by the clock's lead on commit and compares them
+// with the clock's reading on find; with the real clock the shift is zero.
+type hashedStore struct {
+	inner scs.Store
+	pool  *pgxpool.Pool
+	now   func() time.Time
+}
+
+// lead is how far the store's clock is ahead of the real one.
+func (h hashedStore) lead() time.Duration {
+	if h.now == nil {
+		return 0
+	}
+	return h.now().Sub(time.Now())
+}
 
 func hashSessionToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -67,11 +90,20 @@ func hashSessionToken(token string) string {
 }
 
 func (h hashedStore) Find(token string) ([]byte, bool, error) {
-	return h.inner.Find(hashSessionToken(token))
+	if h.now == nil {
+		return h.inner.Find(hashSessionToken(token))
+	}
+	var b []byte
+	err := h.pool.QueryRow(context.Background(), "SELECT data FROM sessions WHERE token = $1 AND $2 < expiry",
+		hashSessionToken(token), h.now()).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	return b, err == nil, err
 }
 
 func (h hashedStore) Commit(token string, b []byte, expiry time.Time) error {
-	return h.inner.Commit(hashSessionToken(token), b, expiry)
+	return h.inner.Commit(hashSessionToken(token), b, expiry.Add(h.lead()))
 }
 
 func (h hashedStore) Delete(token string) error {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,7 +37,7 @@ func (s *Server) signIn(c echo.Context) error {
 	}
 	s.sessions.Remove(ctx, sessCSRF)
 	s.sessions.Put(ctx, sessUserID, user.ID)
-	s.sessions.Put(ctx, sessAuthAt, time.Now().UnixMicro())
+	s.sessions.Put(ctx, sessAuthAt, s.now().UnixMicro())
 	s.setSignedInCookie(c, true)
 	return c.Redirect(http.StatusSeeOther, next)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"biobank/internal/auth"
+	"biobank/internal/testkit"
 	"biobank/web"
 )
 
@@ -126,15 +127,18 @@ func TestSignIn_CookieAttributes(t *testing.T) {
 
 func TestSignIn_IdleSessionExpires(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, web.Config{IdleTimeout: time.Second})
+	clock := testkit.NewClock()
+	a := newApp(t, web.Config{IdleTimeout: 30 * time.Minute, Clock: clock})
 	a.seedStaff(t)
 	c := a.signedIn(t, "technician")
 	// Activity keeps the session alive past the idle timeout.
 	for i := 0; i < 3; i++ {
-		time.Sleep(500 * time.Millisecond)
+		clock.Advance(20 * time.Minute)
 		c.get(t, "/").wantStatus(t, http.StatusOK)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	clock.Advance(29 * time.Minute)
+	c.get(t, "/").wantStatus(t, http.StatusOK)
+	clock.Advance(31 * time.Minute)
 	c.get(t, "/scan?q=A1").wantRedirect(t, "/login?next="+url.QueryEscape("/scan?q=A1"))
 	p := c.get(t, "/login?next="+url.QueryEscape("/scan?q=A1")).wantStatus(t, http.StatusOK)
 	if msg := p.wantTestID(t, "flash-info").Text(); !strings.Contains(msg, "Your session has ended") {
@@ -147,6 +151,20 @@ func TestSignIn_IdleSessionExpires(t *testing.T) {
 	if c.get(t, "/login").testid("flash-info").Length() != 0 {
 		t.Error("the expiry flash was shown twice")
 	}
+}
+
+func TestSignIn_SessionLifetimeEndsHoweverActive(t *testing.T) {
+	t.Parallel()
+	clock := testkit.NewClock()
+	a := newApp(t, web.Config{IdleTimeout: 30 * time.Minute, SessionLifetime: 2 * time.Hour, Clock: clock})
+	a.seedStaff(t)
+	c := a.signedIn(t, "nurse")
+	for i := 0; i < 5; i++ { // 1 h 40 min of steady work
+		clock.Advance(20 * time.Minute)
+		c.get(t, "/").wantStatus(t, http.StatusOK)
+	}
+	clock.Advance(20 * time.Minute) // two hours since sign-in
+	c.get(t, "/participants").wantRedirect(t, "/login?next="+url.QueryEscape("/participants"))
 }
 
 func TestSignOut_DestroysTheSession(t *testing.T) {

@@ -6,7 +6,9 @@ package testkit
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"biobank/internal/apperr"
 	"biobank/internal/db"
@@ -101,4 +103,29 @@ func Unchanged(tb testing.TB, d *db.DB, tables ...string) func() {
 			}
 		}
 	}
+}
+
+// Clock is a clock a test moves forward instead of sleeping: the real time plus a lead
+// that Advance adds to, so that it never runs behind times the database wrote. It is safe
+// for concurrent use (a server's handlers read it while the test advances it).
+type Clock struct {
+	mu   sync.Mutex
+	lead time.Duration
+}
+
+// NewClock returns a clock that reads the real time until it is advanced.
+func NewClock() *Clock { return &Clock{} }
+
+// Now is the clock's reading, in UTC.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().UTC().Add(c.lead)
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lead += d
 }
