@@ -21,7 +21,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     head_seq  bigint;
     head_hash text;
-    ts        timestamptz := date_trunc('microseconds', clock_timestamp());
+    ts        timestamptz;
     ts_field  text;
     mids      text[];
     mid       text;
@@ -35,15 +35,14 @@ BEGIN
         RAISE EXCEPTION 'audit_append takes a JSON array of events' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     n := jsonb_array_length(events);
-    SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_head h WHERE h.id = 1 FOR UPDATE;
     IF n = 0 THEN
-        RETURN head_seq;
+        RETURN (SELECT h.seq FROM audit_chain_head h WHERE h.id = 1);
     END IF;
-    -- Everything of an event's encoding but its sequence number and link, set-based: the
-    -- field texts are those audit_event_hash reads back from the stored columns.
-    ts_field := (extract(epoch FROM ts) * 1000000)::bigint::text;
-    ts_field := octet_length(ts_field) || ':' || ts_field || ';';
-    SELECT array_agg(concat(ts_field,
+    -- Everything of an event's encoding but its sequence number, time and link, set-based
+    -- and before the chain head is locked (the lock is held until commit, so what needs no
+    -- lock is done first): the field texts are those audit_event_hash reads back from the
+    -- stored columns.
+    SELECT array_agg(concat(
             octet_length(coalesce(x.actor_id::text, '')), ':', x.actor_id, ';',
             octet_length(x.actor), ':', x.actor, ';',
             octet_length(coalesce(x.site, '')), ':', x.site, ';',
@@ -51,20 +50,27 @@ BEGIN
             octet_length(x.entity_type), ':', x.entity_type, ';',
             octet_length(x.entity_id), ':', x.entity_id, ';',
             octet_length(coalesce(x.reason, '')), ':', x.reason, ';',
-            octet_length(coalesce(nullif(x.before, 'null'::jsonb)::text, 'null')), ':', coalesce(nullif(x.before, 'null'::jsonb)::text, 'null'), ';',
-            octet_length(coalesce(nullif(x.after, 'null'::jsonb)::text, 'null')), ':', coalesce(nullif(x.after, 'null'::jsonb)::text, 'null'), ';')
+            octet_length(j.b), ':', j.b, ';',
+            octet_length(j.a), ':', j.a, ';')
             ORDER BY x.ord)
         INTO mids
         FROM ROWS FROM (jsonb_to_recordset(events) AS (actor_id bigint, actor text, site text, action text, entity_type text,
             entity_id text, reason text, before jsonb, after jsonb)) WITH ORDINALITY
-            AS x(actor_id, actor, site, action, entity_type, entity_id, reason, before, after, ord);
+            AS x(actor_id, actor, site, action, entity_type, entity_id, reason, before, after, ord),
+        LATERAL (SELECT coalesce(nullif(x.before, 'null'::jsonb)::text, 'null') AS b,
+            coalesce(nullif(x.after, 'null'::jsonb)::text, 'null') AS a) AS j;
+    SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_head h WHERE h.id = 1 FOR UPDATE;
+    -- One time for the batch, read under the lock so that times follow sequence numbers.
+    ts := date_trunc('microseconds', clock_timestamp());
+    ts_field := (extract(epoch FROM ts) * 1000000)::bigint::text;
+    ts_field := octet_length(ts_field) || ':' || ts_field || ';';
     -- The chain itself, one event after another. FOREACH walks the array once; plpgsql
     -- appends to its array variables in place, so a batch costs linear time.
     FOREACH mid IN ARRAY mids LOOP
         i := i + 1;
         f := (head_seq + i)::text;
         prevs := prevs || head_hash;
-        head_hash := encode(sha256(convert_to(concat('biobank-audit-v1;', octet_length(f), ':', f, ';', mid,
+        head_hash := encode(sha256(convert_to(concat('biobank-audit-v1;', octet_length(f), ':', f, ';', ts_field, mid,
             octet_length(head_hash), ':', head_hash, ';'), 'UTF8')), 'hex');
         hashes := hashes || head_hash;
     END LOOP;
