@@ -216,9 +216,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 		}
 		if !u.Active {
 			// A deactivated user's API tokens stop working for good; reactivation does not
-			// bring them back. This comes before the audit events: Append locks the chain
-			// head until commit, and waiting for a token row while holding it deadlocks
-			// with RevokeToken, which locks the token row first and the chain head second.
+			// bring them back.
 			if err := tx.Exec("UPDATE api_tokens SET revoked_at = now() WHERE user_id = ? AND revoked_at IS NULL", u.ID).Error; err != nil {
 				return err
 			}

@@ -99,7 +99,7 @@ func samplesAffected(c consent.Consent, remaining study.Tiers) bool {
 	return false
 }
 
-// HoldForWithdrawal is the consent service's OnWithdraw hook: inside the withdrawal's
+// HoldForWithdrawal is the sample area's consent.Holder: inside the withdrawal's
 // transaction it puts every live sample of the participant in the study — primary tubes,
 // aliquots and derivatives alike — on consent hold, and returns their accession IDs for
 // the manager's decision.
