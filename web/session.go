@@ -81,7 +81,7 @@ func (h hashedStore) lead() time.Duration {
 	if h.now == nil {
 		return 0
 	}
-	return h.now().Sub(time.Now())
+	return time.Until(h.now())
 }
 
 func hashSessionToken(token string) string {

@@ -75,20 +75,6 @@ func (f *fixture) mustDocument(tb testing.TB, studyCode, version string, tiers .
 	return doc
 }
 
-// tableCounts counts the rows of each table.
-func tableCounts(tb testing.TB, d *db.DB, tables ...string) map[string]int64 {
-	tb.Helper()
-	out := map[string]int64{}
-	for _, t := range tables {
-		var n int64
-		if err := d.Gorm.Table(t).Count(&n).Error; err != nil {
-			tb.Fatalf("count %s: %v", t, err)
-		}
-		out[t] = n
-	}
-	return out
-}
-
 // events returns the audit events of a study, oldest first.
 func events(tb testing.TB, d *db.DB, studyCode string) []audit.Event {
 	tb.Helper()
