@@ -16,7 +16,7 @@ func (s *Server) sitesPage(c echo.Context) error {
 }
 
 func (s *Server) renderSites(c echo.Context, status int, f templates.Form) error {
-	sites, err := s.auth.Sites(c.Request().Context())
+	sites, err := s.app.Auth.Sites(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func (s *Server) renderSites(c echo.Context, status int, f templates.Form) error
 func (s *Server) createSite(c echo.Context) error {
 	f := formFrom(c, "code", "name", "country", "reason")
 	in := auth.SiteInput{Code: f.Value("code"), Name: f.Value("name"), Country: f.Value("country"), Reason: f.Value("reason")}
-	site, err := s.auth.CreateSite(c.Request().Context(), actor(c), in)
+	site, err := s.app.Auth.CreateSite(c.Request().Context(), actor(c), in)
 	if err != nil {
 		if formError(&f, err) {
 			return s.renderSites(c, http.StatusUnprocessableEntity, f)
@@ -41,7 +41,7 @@ func (s *Server) createSite(c echo.Context) error {
 // siteParam returns the site named in the URL. An unknown code is a 404 here: the
 // service's lookup reports it as a wrong form value, which suits a form field, not a URL.
 func (s *Server) siteParam(c echo.Context) (auth.Site, error) {
-	site, err := s.auth.SiteByCode(c.Request().Context(), c.Param("code"))
+	site, err := s.app.Auth.SiteByCode(c.Request().Context(), c.Param("code"))
 	if _, invalid := apperr.AsValidation(err); invalid {
 		return auth.Site{}, apperr.NotFound("site", c.Param("code"))
 	}
@@ -69,7 +69,7 @@ func (s *Server) updateSite(c echo.Context) error {
 	f := formFrom(c, "name", "country", "active", "reason")
 	active := f.Value("active") != "false"
 	in := auth.SiteInput{Name: f.Value("name"), Country: f.Value("country"), Active: &active, Reason: f.Value("reason")}
-	if _, err := s.auth.UpdateSite(ctx, actor(c), site.Code, in); err != nil {
+	if _, err := s.app.Auth.UpdateSite(ctx, actor(c), site.Code, in); err != nil {
 		if formError(&f, err) {
 			p := s.page(c, "Site "+site.Code)
 			p.Nav = "sites"

@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Server) usersPage(c echo.Context) error {
-	users, err := s.auth.Users(c.Request().Context())
+	users, err := s.app.Auth.Users(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func roleOptions() []templates.Option {
 }
 
 func (s *Server) siteOptions(c echo.Context) ([]templates.Option, error) {
-	sites, err := s.auth.Sites(c.Request().Context())
+	sites, err := s.app.Auth.Sites(c.Request().Context())
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (s *Server) createUser(c echo.Context) error {
 	in := auth.NewUser{Username: f.Value("username"), Role: f.Value("role"), Site: f.Value("site"),
 		Password: c.FormValue("password"), Reason: f.Value("reason")}
 	f.Values["password"] = "" // never echo a password back
-	u, err := s.auth.CreateUser(c.Request().Context(), actor(c), in)
+	u, err := s.app.Auth.CreateUser(c.Request().Context(), actor(c), in)
 	if err != nil {
 		if formError(&f, err) {
 			return s.renderNewUser(c, http.StatusUnprocessableEntity, f)
@@ -93,11 +93,11 @@ func (s *Server) renderUser(c echo.Context, status int, failed string, f *templa
 	if err != nil {
 		return err
 	}
-	u, err := s.auth.UserByID(ctx, id)
+	u, err := s.app.Auth.UserByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	tokens, err := s.auth.Tokens(ctx, u.ID)
+	tokens, err := s.app.Auth.Tokens(ctx, u.ID)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) updateUser(c echo.Context, form string, f templates.Form, ch au
 		return err
 	}
 	ch.Reason = f.Value("reason")
-	u, err := s.auth.UpdateUser(c.Request().Context(), actor(c), id, ch)
+	u, err := s.app.Auth.UpdateUser(c.Request().Context(), actor(c), id, ch)
 	if err != nil {
 		if formError(&f, err) {
 			return s.renderUser(c, http.StatusUnprocessableEntity, form, &f, "")
@@ -173,12 +173,12 @@ func (s *Server) createUserToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.auth.UserByID(ctx, id)
+	u, err := s.app.Auth.UserByID(ctx, id)
 	if err != nil {
 		return err
 	}
 	f := formFrom(c, "name")
-	secret, _, err := s.auth.CreateToken(ctx, actor(c), u.Username, f.Value("name"))
+	secret, _, err := s.app.Auth.CreateToken(ctx, actor(c), u.Username, f.Value("name"))
 	if err != nil {
 		if formError(&f, err) {
 			return s.renderUser(c, http.StatusUnprocessableEntity, "token", &f, "")
@@ -199,7 +199,7 @@ func (s *Server) revokeUserToken(c echo.Context) error {
 		return apperr.NotFound("API token", c.Param("token"))
 	}
 	f := formFrom(c, "reason")
-	if err := s.auth.RevokeToken(c.Request().Context(), actor(c), tokenID, f.Value("reason")); err != nil {
+	if err := s.app.Auth.RevokeToken(c.Request().Context(), actor(c), tokenID, f.Value("reason")); err != nil {
 		if formError(&f, err) {
 			f.Error = f.Errors["reason"] + f.Error
 			return s.renderUser(c, http.StatusUnprocessableEntity, "revoke", &f, "")

@@ -32,7 +32,7 @@ func (s *Server) apiMe(c echo.Context) error {
 }
 
 func (s *Server) apiSites(c echo.Context) error {
-	sites, err := s.auth.Sites(c.Request().Context())
+	sites, err := s.app.Auth.Sites(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (s *Server) apiCreateSite(c echo.Context) error {
 		return err
 	}
 	in.Active = nil
-	site, err := s.auth.CreateSite(c.Request().Context(), actor(c), in)
+	site, err := s.app.Auth.CreateSite(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (s *Server) apiCreateSite(c echo.Context) error {
 }
 
 func (s *Server) apiUsers(c echo.Context) error {
-	users, err := s.auth.Users(c.Request().Context())
+	users, err := s.app.Auth.Users(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (s *Server) apiCreateUser(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	u, err := s.auth.CreateUser(c.Request().Context(), actor(c), in)
+	u, err := s.app.Auth.CreateUser(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (s *Server) apiCreateUser(c echo.Context) error {
 
 func (s *Server) apiUpdateUser(c echo.Context) error {
 	ctx := c.Request().Context()
-	u, err := s.auth.UserByUsername(ctx, c.Param("username"))
+	u, err := s.app.Auth.UserByUsername(ctx, c.Param("username"))
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Server) apiUpdateUser(c echo.Context) error {
 	if err := bindJSON(c, &ch); err != nil {
 		return err
 	}
-	u, err = s.auth.UpdateUser(ctx, actor(c), u.ID, ch)
+	u, err = s.app.Auth.UpdateUser(ctx, actor(c), u.ID, ch)
 	if err != nil {
 		return err
 	}

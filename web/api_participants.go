@@ -16,7 +16,7 @@ import (
 )
 
 func (s *Server) apiStudies(c echo.Context) error {
-	studies, err := s.studies.List(c.Request().Context())
+	studies, err := s.app.Studies.List(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -24,7 +24,7 @@ func (s *Server) apiStudies(c echo.Context) error {
 }
 
 func (s *Server) apiStudy(c echo.Context) error {
-	st, err := s.studies.ByCode(c.Request().Context(), c.Param("study"))
+	st, err := s.app.Studies.ByCode(c.Request().Context(), c.Param("study"))
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (s *Server) apiCreateStudy(c echo.Context) error {
 		return err
 	}
 	in.Active = nil
-	st, err := s.studies.Create(c.Request().Context(), actor(c), in)
+	st, err := s.app.Studies.Create(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (s *Server) apiCreateStudy(c echo.Context) error {
 
 func (s *Server) apiUpdateStudy(c echo.Context) error {
 	ctx := c.Request().Context()
-	st, err := s.studies.ByCode(ctx, c.Param("study"))
+	st, err := s.app.Studies.ByCode(ctx, c.Param("study"))
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *Server) apiUpdateStudy(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	st, err = s.studies.Update(ctx, actor(c), st.Code, in)
+	st, err = s.app.Studies.Update(ctx, actor(c), st.Code, in)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s *Server) apiAddVisit(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	v, err := s.studies.AddVisit(c.Request().Context(), actor(c), c.Param("study"), in)
+	v, err := s.app.Studies.AddVisit(c.Request().Context(), actor(c), c.Param("study"), in)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (s *Server) apiAddConsentDocument(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	d, err := s.studies.AddDocument(c.Request().Context(), actor(c), c.Param("study"), in)
+	d, err := s.app.Studies.AddDocument(c.Request().Context(), actor(c), c.Param("study"), in)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) apiRetireConsentDocument(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	d, err := s.studies.RetireDocument(c.Request().Context(), actor(c), c.Param("study"), c.Param("version"), in.Reason)
+	d, err := s.app.Studies.RetireDocument(c.Request().Context(), actor(c), c.Param("study"), c.Param("version"), in.Reason)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (s *Server) apiEnrol(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	p, err := s.participants.Enrol(c.Request().Context(), actor(c), in)
+	p, err := s.app.Participants.Enrol(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -189,15 +189,15 @@ func (s *Server) apiEnrol(c echo.Context) error {
 
 func (s *Server) apiParticipant(c echo.Context) error {
 	ctx := c.Request().Context()
-	p, err := s.participants.Get(ctx, actor(c), c.Param("pseudonym"))
+	p, err := s.app.Participants.Get(ctx, actor(c), c.Param("pseudonym"))
 	if err != nil {
 		return err
 	}
-	history, err := s.consents.History(ctx, p.ID)
+	history, err := s.app.Consents.History(ctx, p.ID)
 	if err != nil {
 		return err
 	}
-	rows, _, err := s.samples.List(ctx, actor(c), sample.Filter{Participant: p.Pseudonym, Limit: 500})
+	rows, _, err := s.app.Samples.List(ctx, actor(c), sample.Filter{Participant: p.Pseudonym, Limit: 500})
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (s *Server) apiEnrolExisting(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	p, err := s.participants.EnrolExisting(c.Request().Context(), actor(c), c.Param("pseudonym"), in.Study, in.EnrolledOn)
+	p, err := s.app.Participants.EnrolExisting(c.Request().Context(), actor(c), c.Param("pseudonym"), in.Study, in.EnrolledOn)
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (s *Server) apiRecordConsent(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	rec, err := s.consents.Record(c.Request().Context(), actor(c), c.Param("pseudonym"), in)
+	rec, err := s.app.Consents.Record(c.Request().Context(), actor(c), c.Param("pseudonym"), in)
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func (s *Server) apiWithdrawConsent(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	w, err := s.consents.Withdraw(c.Request().Context(), actor(c), c.Param("pseudonym"), id, in)
+	w, err := s.app.Consents.Withdraw(c.Request().Context(), actor(c), c.Param("pseudonym"), id, in)
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (s *Server) apiOpenVisit(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	v, err := s.participants.OpenVisit(c.Request().Context(), actor(c), c.Param("pseudonym"), in)
+	v, err := s.app.Participants.OpenVisit(c.Request().Context(), actor(c), c.Param("pseudonym"), in)
 	if err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func (s *Server) apiConsents(c echo.Context) error {
 	if f.Cursor, err = cursorParam(c); err != nil {
 		return err
 	}
-	rows, next, err := s.consents.List(c.Request().Context(), actor(c), f)
+	rows, next, err := s.app.Consents.List(c.Request().Context(), actor(c), f)
 	if err != nil {
 		return err
 	}

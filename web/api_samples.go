@@ -61,12 +61,12 @@ func toAPISample(s sample.Sample) apiSample {
 
 // sampleJSON reloads a sample with everything toAPISample shows and writes it.
 func (s *Server) sampleJSON(c echo.Context, status int, code string) error {
-	smp, err := s.samples.Get(c.Request().Context(), actor(c), code)
+	smp, err := s.app.Samples.Get(c.Request().Context(), actor(c), code)
 	if err != nil {
 		return err
 	}
 	out := toAPISample(smp)
-	loc, err := s.storage.Location(c.Request().Context(), smp.ID)
+	loc, err := s.app.Storage.Location(c.Request().Context(), smp.ID)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (s *Server) apiCollect(c echo.Context) error {
 	if len(tubes) == 0 {
 		tubes = []sample.Tube{{SpecimenType: in.SpecimenType, Container: in.Container, Volume: in.Volume, Unit: in.Unit, TubeBarcode: in.TubeBarcode}}
 	}
-	out, err := s.samples.Collect(c.Request().Context(), actor(c), sample.Collection{Participant: in.Participant, Study: in.Study,
+	out, err := s.app.Samples.Collect(c.Request().Context(), actor(c), sample.Collection{Participant: in.Participant, Study: in.Study,
 		Visit: in.Visit, CollectedAt: in.CollectedAt, Tubes: tubes})
 	if err != nil {
 		if len(in.Tubes) == 0 {
@@ -113,7 +113,7 @@ func (s *Server) apiCollect(c echo.Context) error {
 	}
 	list := make([]apiSample, 0, len(out))
 	for _, smp := range out {
-		got, err := s.samples.Get(c.Request().Context(), actor(c), smp.Accession)
+		got, err := s.app.Samples.Get(c.Request().Context(), actor(c), smp.Accession)
 		if err != nil {
 			return err
 		}
@@ -141,11 +141,11 @@ func (s *Server) apiReceive(c echo.Context) error {
 	if err := bindOptionalJSON(c); err != nil {
 		return err
 	}
-	r, err := s.samples.Receive(c.Request().Context(), actor(c), c.Param("code"))
+	r, err := s.app.Samples.Receive(c.Request().Context(), actor(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
-	smp, err := s.samples.Get(c.Request().Context(), actor(c), r.Sample.Accession)
+	smp, err := s.app.Samples.Get(c.Request().Context(), actor(c), r.Sample.Accession)
 	if err != nil {
 		return err
 	}
@@ -173,13 +173,13 @@ func (s *Server) apiAliquot(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	kids, err := s.samples.Aliquot(c.Request().Context(), actor(c), c.Param("code"), in)
+	kids, err := s.app.Samples.Aliquot(c.Request().Context(), actor(c), c.Param("code"), in)
 	if err != nil {
 		return err
 	}
 	out := make([]apiSample, 0, len(kids))
 	for _, k := range kids {
-		got, err := s.samples.Get(c.Request().Context(), actor(c), k.Accession)
+		got, err := s.app.Samples.Get(c.Request().Context(), actor(c), k.Accession)
 		if err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func (s *Server) apiProcessing(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	smp, err := s.samples.RecordProcessing(c.Request().Context(), actor(c), c.Param("code"), in)
+	smp, err := s.app.Samples.RecordProcessing(c.Request().Context(), actor(c), c.Param("code"), in)
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func (s *Server) apiEnd(action sample.Action) echo.HandlerFunc {
 		if err := bindJSON(c, &in); err != nil {
 			return err
 		}
-		smp, err := s.samples.End(c.Request().Context(), actor(c), c.Param("code"), action, in.Reason)
+		smp, err := s.app.Samples.End(c.Request().Context(), actor(c), c.Param("code"), action, in.Reason)
 		if err != nil {
 			return err
 		}
@@ -228,9 +228,9 @@ func (s *Server) apiHold(on bool) echo.HandlerFunc {
 		var smp sample.Sample
 		var err error
 		if on {
-			smp, err = s.samples.Quarantine(c.Request().Context(), actor(c), c.Param("code"), in.Reason)
+			smp, err = s.app.Samples.Quarantine(c.Request().Context(), actor(c), c.Param("code"), in.Reason)
 		} else {
-			smp, err = s.samples.Release(c.Request().Context(), actor(c), c.Param("code"), in.Reason)
+			smp, err = s.app.Samples.Release(c.Request().Context(), actor(c), c.Param("code"), in.Reason)
 		}
 		if err != nil {
 			return err
@@ -247,7 +247,7 @@ func (s *Server) apiDecide(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	smp, err := s.samples.Decide(c.Request().Context(), actor(c), c.Param("code"), sample.Decision(in.Decision), in.Reason)
+	smp, err := s.app.Samples.Decide(c.Request().Context(), actor(c), c.Param("code"), sample.Decision(in.Decision), in.Reason)
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func custody(events []audit.Event) []custodyEvent {
 }
 
 func (s *Server) apiCustody(c echo.Context) error {
-	smp, events, err := s.samples.Custody(c.Request().Context(), actor(c), c.Param("code"))
+	smp, events, err := s.app.Samples.Custody(c.Request().Context(), actor(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
@@ -306,7 +306,7 @@ func (s *Server) apiSamples(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, next, err := s.samples.List(c.Request().Context(), actor(c), filter)
+	rows, next, err := s.app.Samples.List(c.Request().Context(), actor(c), filter)
 	if err != nil {
 		return err
 	}

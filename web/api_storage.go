@@ -16,7 +16,7 @@ func (s *Server) apiCreateFreezer(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	f, err := s.storage.CreateFreezer(c.Request().Context(), actor(c), in)
+	f, err := s.app.Storage.CreateFreezer(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -24,7 +24,7 @@ func (s *Server) apiCreateFreezer(c echo.Context) error {
 }
 
 func (s *Server) apiFreezers(c echo.Context) error {
-	fs, err := s.storage.Freezers(c.Request().Context(), actor(c))
+	fs, err := s.app.Storage.Freezers(c.Request().Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (s *Server) apiCreateRack(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	r, err := s.storage.CreateRack(c.Request().Context(), actor(c), c.Param("freezer"), in.Name)
+	r, err := s.app.Storage.CreateRack(c.Request().Context(), actor(c), c.Param("freezer"), in.Name)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *Server) apiCreateBox(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	b, err := s.storage.CreateBox(c.Request().Context(), actor(c), in)
+	b, err := s.app.Storage.CreateBox(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ type apiPosition struct {
 }
 
 func (s *Server) boxJSON(c echo.Context, status int, barcode string) error {
-	g, err := s.storage.Grid(c.Request().Context(), actor(c), barcode)
+	g, err := s.app.Storage.Grid(c.Request().Context(), actor(c), barcode)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) apiPlace(c echo.Context) error {
 	if in.Sample == "" {
 		return apperr.Invalid("sample", "Name the sample: its accession ID or tube barcode.")
 	}
-	pl, err := s.storage.Place(c.Request().Context(), actor(c), c.Param("barcode"), c.Param("position"), in.Sample)
+	pl, err := s.app.Storage.Place(c.Request().Context(), actor(c), c.Param("barcode"), c.Param("position"), in.Sample)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (s *Server) apiPlace(c echo.Context) error {
 }
 
 func (s *Server) apiRemove(c echo.Context) error {
-	if _, err := s.storage.Remove(c.Request().Context(), actor(c), c.Param("barcode"), c.Param("position")); err != nil {
+	if _, err := s.app.Storage.Remove(c.Request().Context(), actor(c), c.Param("barcode"), c.Param("position")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -148,7 +148,7 @@ func (s *Server) apiMoveBox(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	if _, err := s.storage.MoveBox(c.Request().Context(), actor(c), c.Param("barcode"), in.Freezer, in.Rack, in.Reason); err != nil {
+	if _, err := s.app.Storage.MoveBox(c.Request().Context(), actor(c), c.Param("barcode"), in.Freezer, in.Rack, in.Reason); err != nil {
 		return err
 	}
 	return s.boxJSON(c, http.StatusOK, c.Param("barcode"))
@@ -166,7 +166,7 @@ func (s *Server) apiMoveRack(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	if err := s.storage.MoveRack(c.Request().Context(), actor(c), id, in.Freezer, in.Reason); err != nil {
+	if err := s.app.Storage.MoveRack(c.Request().Context(), actor(c), id, in.Freezer, in.Reason); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -179,7 +179,7 @@ func (s *Server) apiCheckOut(c echo.Context) error {
 			return err
 		}
 	}
-	smp, err := s.storage.CheckOut(c.Request().Context(), actor(c), c.Param("code"), in.Reason)
+	smp, err := s.app.Storage.CheckOut(c.Request().Context(), actor(c), c.Param("code"), in.Reason)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (s *Server) apiCheckIn(c echo.Context) error {
 	if err := bindOptionalJSON(c); err != nil {
 		return err
 	}
-	smp, err := s.storage.CheckIn(c.Request().Context(), actor(c), c.Param("code"))
+	smp, err := s.app.Storage.CheckIn(c.Request().Context(), actor(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (s *Server) apiFreeSpace(c echo.Context) error {
 			return apperr.Invalid("n", "n is the number of tubes to find room for, from 1 to 10000.")
 		}
 	}
-	boxes, err := s.storage.FreeSpace(c.Request().Context(), actor(c), n, c.QueryParam("type"), c.QueryParam("specimen_type"))
+	boxes, err := s.app.Storage.FreeSpace(c.Request().Context(), actor(c), n, c.QueryParam("type"), c.QueryParam("specimen_type"))
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (s *Server) apiFreeSpace(c echo.Context) error {
 }
 
 func (s *Server) apiCheckedOut(c echo.Context) error {
-	list, err := s.storage.CheckedOutList(c.Request().Context(), actor(c))
+	list, err := s.app.Storage.CheckedOutList(c.Request().Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Server) apiCheckedOut(c echo.Context) error {
 }
 
 func (s *Server) apiOccupancy(c echo.Context) error {
-	boxes, err := s.storage.Occupancy(c.Request().Context(), actor(c))
+	boxes, err := s.app.Storage.Occupancy(c.Request().Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -255,13 +255,13 @@ func (s *Server) apiRackImport(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if c.QueryParam("confirm") != "true" {
-		p, err := s.storage.PreviewRack(ctx, actor(c), f)
+		p, err := s.app.Storage.PreviewRack(ctx, actor(c), f)
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]any{"box": p.Box.Barcode, "clean": p.Clean, "wells": p.Wells})
 	}
-	n, err := s.storage.ImportRack(ctx, actor(c), f)
+	n, err := s.app.Storage.ImportRack(ctx, actor(c), f)
 	if err != nil {
 		return err
 	}
@@ -269,7 +269,7 @@ func (s *Server) apiRackImport(c echo.Context) error {
 }
 
 func (s *Server) apiBoxTypes(c echo.Context) error {
-	ts, err := s.storage.BoxTypes(c.Request().Context())
+	ts, err := s.app.Storage.BoxTypes(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,7 @@ func (s *Server) apiCreateBoxType(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	t, err := s.storage.CreateBoxType(c.Request().Context(), actor(c), in)
+	t, err := s.app.Storage.CreateBoxType(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,11 @@ import (
 // specimen requirements.
 func (s *Server) collectView(c echo.Context) (templates.CollectView, error) {
 	ctx := c.Request().Context()
-	p, err := s.participants.Get(ctx, actor(c), c.Param("pseudonym"))
+	p, err := s.app.Participants.Get(ctx, actor(c), c.Param("pseudonym"))
 	if err != nil {
 		return templates.CollectView{}, err
 	}
-	st, err := s.studies.ByCode(ctx, c.Param("study"))
+	st, err := s.app.Studies.ByCode(ctx, c.Param("study"))
 	if err != nil {
 		return templates.CollectView{}, err
 	}
@@ -28,7 +28,7 @@ func (s *Server) collectView(c echo.Context) (templates.CollectView, error) {
 	if !ok {
 		return templates.CollectView{}, apperr.NotFound("visit", c.Param("visit"))
 	}
-	types, containers, err := s.studies.Vocabularies(ctx)
+	types, containers, err := s.app.Studies.Vocabularies(ctx)
 	if err != nil {
 		return templates.CollectView{}, err
 	}
@@ -48,7 +48,7 @@ func (s *Server) collectPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Form.Values["collected_at"] = s.samples.Now().Format(datetimeLocal)
+	v.Form.Values["collected_at"] = s.app.Samples.Now().Format(datetimeLocal)
 	for i, r := range v.Requirements {
 		v.Form.Values[collectField(i, "drawn")] = "true"
 		v.Form.Values[collectField(i, "volume")] = r.Volume.String()
@@ -93,7 +93,7 @@ func (s *Server) collect(c echo.Context) error {
 			TubeBarcode: v.Form.Value(collectField(i, "tube_barcode"))})
 		rows = append(rows, i)
 	}
-	out, err := s.samples.Collect(c.Request().Context(), actor(c), in)
+	out, err := s.app.Samples.Collect(c.Request().Context(), actor(c), in)
 	if err != nil {
 		if ve, ok := apperr.AsValidation(err); ok {
 			ve.Field = formRow(ve.Field, rows)

@@ -28,11 +28,11 @@ func (s *Server) home(c echo.Context) error {
 		}
 	}
 	if a.Is(auth.RoleAdmin) {
-		sites, err := s.auth.Sites(ctx)
+		sites, err := s.app.Auth.Sites(ctx)
 		if err != nil {
 			return err
 		}
-		users, err := s.auth.Users(ctx)
+		users, err := s.app.Auth.Users(ctx)
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ func (s *Server) scanMessage(c echo.Context, q string, status int, msg string) e
 // accession ID (wrong check character) or another site's sample is reported; anything
 // else that is not a sample is left for the other resolvers.
 func (s *Server) scanSample(c echo.Context, q string) (bool, error) {
-	smp, err := s.samples.Get(c.Request().Context(), actor(c), q)
+	smp, err := s.app.Samples.Get(c.Request().Context(), actor(c), q)
 	switch {
 	case err == nil:
 		return true, c.Redirect(http.StatusSeeOther, templates.SamplePath(smp.Accession))

@@ -91,7 +91,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if h := c.Request().Header.Get("Authorization"); h != "" {
 				scheme, token, _ := strings.Cut(h, " ")
 				if strings.EqualFold(scheme, "Bearer") {
-					actor, err := s.auth.Authenticate(c.Request().Context(), token)
+					actor, err := s.app.Auth.Authenticate(c.Request().Context(), token)
 					if err != nil && err != apperr.ErrUnauthenticated {
 						return err
 					}
@@ -135,7 +135,7 @@ func (s *Server) loadSessionUser(c echo.Context) error {
 		return nil
 	}
 	authAt := s.sessions.GetInt64(ctx, sessAuthAt)
-	actor, user, err := s.auth.ActiveActor(ctx, id)
+	actor, user, err := s.app.Auth.ActiveActor(ctx, id)
 	if err == apperr.ErrUnauthenticated ||
 		(err == nil && user.PasswordChangedAt.UnixMicro() > authAt) ||
 		s.now().Sub(time.UnixMicro(authAt)) >= s.cfg.SessionLifetime {

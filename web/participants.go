@@ -18,7 +18,7 @@ import (
 )
 
 func (s *Server) studyOptions(c echo.Context, onlyActive bool) ([]templates.Option, []study.Study, error) {
-	studies, err := s.studies.List(c.Request().Context())
+	studies, err := s.app.Studies.List(c.Request().Context())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,7 +48,7 @@ func (s *Server) participantsPage(c echo.Context) error {
 	var rows []consent.Row
 	var next int64
 	if filter.Cursor, err = cursorParam(c); err == nil {
-		rows, next, err = s.consents.List(c.Request().Context(), actor(c), filter)
+		rows, next, err = s.app.Consents.List(c.Request().Context(), actor(c), filter)
 	}
 	if err != nil {
 		if !formError(&v.Filter, err) {
@@ -69,7 +69,7 @@ func (s *Server) enrolPage(c echo.Context) error {
 	return s.renderEnrol(c, http.StatusOK, f)
 }
 
-func (s *Server) today() string { return s.participants.Now().Format("2006-01-02") }
+func (s *Server) today() string { return s.app.Participants.Now().Format("2006-01-02") }
 
 func (s *Server) renderEnrol(c echo.Context, status int, f templates.Form) error {
 	studies, _, err := s.studyOptions(c, true)
@@ -104,7 +104,7 @@ func (s *Server) enrol(c echo.Context) error {
 			in.BirthYear = &year
 		}
 		var p participant.Participant
-		p, err = s.participants.Enrol(c.Request().Context(), actor(c), in)
+		p, err = s.app.Participants.Enrol(c.Request().Context(), actor(c), in)
 		if err == nil {
 			return s.seeOther(c, templates.ParticipantPath(p.Pseudonym),
 				"Enrolled "+p.Pseudonym+" in "+strings.ToUpper(in.Study)+". Write the pseudonym on the consent form.")
@@ -124,14 +124,14 @@ func (s *Server) participantPage(c echo.Context) error {
 func (s *Server) renderParticipant(c echo.Context, status int, failed string, f *templates.Form) error {
 	ctx := c.Request().Context()
 	a := actor(c)
-	p, err := s.participants.Get(ctx, a, c.Param("pseudonym"))
+	p, err := s.app.Participants.Get(ctx, a, c.Param("pseudonym"))
 	if err != nil {
 		return err
 	}
 	if p.Pseudonym != c.Param("pseudonym") && status == http.StatusOK {
 		return c.Redirect(http.StatusSeeOther, templates.ParticipantPath(p.Pseudonym))
 	}
-	history, err := s.consents.History(ctx, p.ID)
+	history, err := s.app.Consents.History(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (s *Server) renderParticipant(c echo.Context, status int, failed string, f 
 	}
 	v := templates.ParticipantView{Participant: p, Consents: history, Studies: map[int64]study.Study{},
 		Forms: map[string]templates.Form{}, CanRecord: a.Is(auth.RoleNurse, auth.RoleManager, auth.RoleAdmin), CanCollect: true}
-	if v.Samples, _, err = s.samples.List(ctx, a, sample.Filter{Participant: p.Pseudonym, Limit: 500}); err != nil {
+	if v.Samples, _, err = s.app.Samples.List(ctx, a, sample.Filter{Participant: p.Pseudonym, Limit: 500}); err != nil {
 		return err
 	}
 	opened := map[int64]bool{}
@@ -203,7 +203,7 @@ func (s *Server) recordConsent(c echo.Context) error {
 		if !ok {
 			return "", apperr.Invalid("document", "Choose the study and consent version.")
 		}
-		_, err := s.consents.Record(c.Request().Context(), actor(c), c.Param("pseudonym"),
+		_, err := s.app.Consents.Record(c.Request().Context(), actor(c), c.Param("pseudonym"),
 			consent.RecordInput{Study: studyCode, Version: version, SignedOn: f.Value("signed_on"), Tiers: tiers})
 		if v, isV := apperr.AsValidation(err); isV && (v.Field == "study" || v.Field == "version") {
 			v.Field = "document"
@@ -221,7 +221,7 @@ func (s *Server) withdrawConsent(c echo.Context) error {
 	tiers := formList(c, "tiers")
 	f.Values["tiers"] = strings.Join(tiers, ",")
 	return s.participantForm(c, "withdraw-"+c.Param("id"), f, func() (string, error) {
-		w, err := s.consents.Withdraw(c.Request().Context(), actor(c), c.Param("pseudonym"), id, consent.WithdrawInput{Reason: f.Value("reason"), Tiers: tiers})
+		w, err := s.app.Consents.Withdraw(c.Request().Context(), actor(c), c.Param("pseudonym"), id, consent.WithdrawInput{Reason: f.Value("reason"), Tiers: tiers})
 		if err != nil {
 			return "", err
 		}
@@ -240,7 +240,7 @@ func (s *Server) openVisit(c echo.Context) error {
 		if !ok {
 			return "", apperr.Invalid("visit", "Choose the visit.")
 		}
-		v, err := s.participants.OpenVisit(c.Request().Context(), actor(c), c.Param("pseudonym"),
+		v, err := s.app.Participants.OpenVisit(c.Request().Context(), actor(c), c.Param("pseudonym"),
 			participant.OpenVisitInput{Study: studyCode, Visit: visit, Date: f.Value("date"), Reason: f.Value("reason")})
 		if ve, isV := apperr.AsValidation(err); isV && ve.Field == "study" {
 			ve.Field = "visit"
@@ -255,7 +255,7 @@ func (s *Server) openVisit(c echo.Context) error {
 func (s *Server) enrolExisting(c echo.Context) error {
 	f := formFrom(c, "study")
 	return s.participantForm(c, "enrol", f, func() (string, error) {
-		_, err := s.participants.EnrolExisting(c.Request().Context(), actor(c), c.Param("pseudonym"), f.Value("study"), "")
+		_, err := s.app.Participants.EnrolExisting(c.Request().Context(), actor(c), c.Param("pseudonym"), f.Value("study"), "")
 		return "Enrolled in " + strings.ToUpper(f.Value("study")) + ".", err
 	})
 }
@@ -264,7 +264,7 @@ func (s *Server) enrolExisting(c echo.Context) error {
 // the message for a wrong check character or a participant of another site. ok is false
 // when the text is not a pseudonym at all or no participant has it.
 func (s *Server) scanPseudonym(c echo.Context, q string) (handled bool, err error) {
-	p, err := s.participants.Get(c.Request().Context(), actor(c), q)
+	p, err := s.app.Participants.Get(c.Request().Context(), actor(c), q)
 	switch {
 	case err == nil:
 		return true, c.Redirect(http.StatusSeeOther, templates.ParticipantPath(url.PathEscape(p.Pseudonym)))

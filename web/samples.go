@@ -23,7 +23,7 @@ func (s *Server) samplesPage(c echo.Context) error {
 	if v.Studies, _, err = s.studyOptions(c, false); err != nil {
 		return err
 	}
-	types, _, err := s.studies.Vocabularies(ctx)
+	types, _, err := s.app.Studies.Vocabularies(ctx)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (s *Server) samplesPage(c echo.Context) error {
 	var rows []sample.Row
 	var next int64
 	if err == nil {
-		rows, next, err = s.samples.List(ctx, actor(c), filter)
+		rows, next, err = s.app.Samples.List(ctx, actor(c), filter)
 	}
 	if err != nil {
 		if !formError(&v.Filter, err) {
@@ -60,7 +60,7 @@ func (s *Server) samplePage(c echo.Context) error {
 // renderSample shows a sample's page; failed names the refused form.
 func (s *Server) renderSample(c echo.Context, status int, failed string, f *templates.Form) error {
 	ctx := c.Request().Context()
-	smp, events, err := s.samples.Custody(ctx, actor(c), c.Param("code"))
+	smp, events, err := s.app.Samples.Custody(ctx, actor(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
@@ -70,18 +70,18 @@ func (s *Server) renderSample(c echo.Context, status int, failed string, f *temp
 	a := actor(c)
 	v := templates.SampleView{Sample: smp, Events: events, Forms: map[string]templates.Form{},
 		CanLab: a.Is(auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin), CanAdmin: a.Is(auth.RoleManager, auth.RoleAdmin)}
-	if v.Location, err = s.storage.Location(ctx, smp.ID); err != nil {
+	if v.Location, err = s.app.Storage.Location(ctx, smp.ID); err != nil {
 		return err
 	}
 	if v.Location != nil {
-		g, err := s.storage.Grid(ctx, a, v.Location.Box)
+		g, err := s.app.Storage.Grid(ctx, a, v.Location.Box)
 		if err != nil {
 			return err
 		}
 		v.Grid = &g
 	}
 	if smp.Parent != nil {
-		parent, err := s.samples.Get(ctx, a, smp.Parent.Accession)
+		parent, err := s.app.Samples.Get(ctx, a, smp.Parent.Accession)
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (s *Server) sampleForm(c echo.Context, name string, f templates.Form, do fu
 func (s *Server) undoReceive(c echo.Context) error {
 	f := formFrom(c, "reason")
 	return s.sampleForm(c, "undo", f, func() (sample.Sample, string, error) {
-		smp, err := s.samples.UndoReceive(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
+		smp, err := s.app.Samples.UndoReceive(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
 		return smp, "The receipt was taken back: the tube is collected again.", err
 	})
 }
@@ -123,7 +123,7 @@ func (s *Server) undoReceive(c echo.Context) error {
 func (s *Server) endSample(c echo.Context) error {
 	f := formFrom(c, "action", "reason")
 	return s.sampleForm(c, "end", f, func() (sample.Sample, string, error) {
-		smp, err := s.samples.End(c.Request().Context(), actor(c), c.Param("code"), actionFromForm(f.Value("action")), f.Value("reason"))
+		smp, err := s.app.Samples.End(c.Request().Context(), actor(c), c.Param("code"), actionFromForm(f.Value("action")), f.Value("reason"))
 		return smp, "Recorded: the sample is " + string(smp.Status) + ".", err
 	})
 }
@@ -132,10 +132,10 @@ func (s *Server) holdSample(c echo.Context) error {
 	f := formFrom(c, "reason")
 	return s.sampleForm(c, "hold", f, func() (sample.Sample, string, error) {
 		if c.FormValue("on") == "true" {
-			smp, err := s.samples.Quarantine(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
+			smp, err := s.app.Samples.Quarantine(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
 			return smp, "The sample is on quality hold.", err
 		}
-		smp, err := s.samples.Release(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
+		smp, err := s.app.Samples.Release(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
 		return smp, "The hold was released.", err
 	})
 }
@@ -143,13 +143,13 @@ func (s *Server) holdSample(c echo.Context) error {
 func (s *Server) decideSample(c echo.Context) error {
 	f := formFrom(c, "decision", "reason")
 	return s.sampleForm(c, "hold", f, func() (sample.Sample, string, error) {
-		smp, err := s.samples.Decide(c.Request().Context(), actor(c), c.Param("code"), sample.Decision(f.Value("decision")), f.Value("reason"))
+		smp, err := s.app.Samples.Decide(c.Request().Context(), actor(c), c.Param("code"), sample.Decision(f.Value("decision")), f.Value("reason"))
 		return smp, "Decision recorded.", err
 	})
 }
 
 func (s *Server) consentActionsPage(c echo.Context) error {
-	rows, _, err := s.samples.ConsentHeld(c.Request().Context(), actor(c), 0)
+	rows, _, err := s.app.Samples.ConsentHeld(c.Request().Context(), actor(c), 0)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func (s *Server) receivePage(c echo.Context) error {
 
 func (s *Server) renderReceive(c echo.Context, status int, v templates.ReceiveView) error {
 	var err error
-	if v.Recent, err = s.samples.RecentReceipts(c.Request().Context(), actor(c), 50); err != nil {
+	if v.Recent, err = s.app.Samples.RecentReceipts(c.Request().Context(), actor(c), 50); err != nil {
 		return err
 	}
 	p := s.page(c, "Receive tubes")
@@ -179,7 +179,7 @@ func (s *Server) renderReceive(c echo.Context, status int, v templates.ReceiveVi
 // changes nothing.
 func (s *Server) receiveScan(c echo.Context) error {
 	code := strings.TrimSpace(c.FormValue("code"))
-	r, err := s.samples.Receive(c.Request().Context(), actor(c), code)
+	r, err := s.app.Samples.Receive(c.Request().Context(), actor(c), code)
 	if err != nil {
 		status, body := classify(err)
 		if status >= 500 {
@@ -195,7 +195,7 @@ func (s *Server) receiveScan(c echo.Context) error {
 }
 
 func (s *Server) processingPage(c echo.Context) error {
-	smp, err := s.samples.Get(c.Request().Context(), actor(c), c.Param("code"))
+	smp, err := s.app.Samples.Get(c.Request().Context(), actor(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
@@ -210,14 +210,14 @@ func (s *Server) renderProcessing(c echo.Context, status int, smp sample.Sample,
 
 func (s *Server) recordProcessing(c echo.Context) error {
 	ctx := c.Request().Context()
-	smp, err := s.samples.Get(ctx, actor(c), c.Param("code"))
+	smp, err := s.app.Samples.Get(ctx, actor(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
 	f := formFrom(c, processingFields...)
 	in, err := processingFromForm(f)
 	if err == nil {
-		smp, err = s.samples.RecordProcessing(ctx, actor(c), smp.Accession, in)
+		smp, err = s.app.Samples.RecordProcessing(ctx, actor(c), smp.Accession, in)
 	}
 	if err != nil {
 		if formError(&f, err) {
@@ -233,7 +233,7 @@ func (s *Server) recordProcessing(c echo.Context) error {
 }
 
 func (s *Server) aliquotPage(c echo.Context) error {
-	smp, err := s.samples.Get(c.Request().Context(), actor(c), c.Param("code"))
+	smp, err := s.app.Samples.Get(c.Request().Context(), actor(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func (s *Server) aliquotPage(c echo.Context) error {
 }
 
 func (s *Server) renderAliquot(c echo.Context, status int, smp sample.Sample, f templates.Form, plan string) error {
-	types, _, err := s.studies.Vocabularies(c.Request().Context())
+	types, _, err := s.app.Studies.Vocabularies(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (s *Server) renderAliquot(c echo.Context, status int, smp sample.Sample, f 
 // describes it.
 func (s *Server) aliquotPlan(c echo.Context, smp sample.Sample, f *templates.Form) string {
 	f.Values["specimen_type"] = smp.SpecimenType
-	st, err := s.studies.ByCode(c.Request().Context(), smp.Study.Code)
+	st, err := s.app.Studies.ByCode(c.Request().Context(), smp.Study.Code)
 	if err != nil {
 		return ""
 	}
@@ -287,7 +287,7 @@ func (s *Server) aliquotPlan(c echo.Context, smp sample.Sample, f *templates.For
 
 func (s *Server) aliquot(c echo.Context) error {
 	ctx := c.Request().Context()
-	smp, err := s.samples.Get(ctx, actor(c), c.Param("code"))
+	smp, err := s.app.Samples.Get(ctx, actor(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
@@ -301,7 +301,7 @@ func (s *Server) aliquot(c echo.Context) error {
 				in.InputVolume, err = &v, derr
 			}
 			if err == nil {
-				kids, err = s.samples.Aliquot(ctx, actor(c), smp.Accession, in)
+				kids, err = s.app.Samples.Aliquot(ctx, actor(c), smp.Accession, in)
 			}
 		}
 	}

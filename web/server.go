@@ -16,12 +16,7 @@ import (
 
 	"biobank/internal/app"
 	"biobank/internal/auth"
-	"biobank/internal/consent"
 	"biobank/internal/db"
-	"biobank/internal/participant"
-	"biobank/internal/sample"
-	"biobank/internal/storage"
-	"biobank/internal/study"
 )
 
 // Config is the HTTP server's configuration, read from the environment by cmd/biobank.
@@ -47,18 +42,13 @@ type Clock interface {
 
 // Server is the web application.
 type Server struct {
-	cfg     Config
-	db      *db.DB
-	auth    *auth.Service
-	studies *study.Service
-	// participants and consents share the studies service.
-	participants *participant.Service
-	consents     *consent.Service
-	samples      *sample.Service
-	storage      *storage.Service
-	sessions     *scs.SessionManager
-	echo         *echo.Echo
-	access       map[string]access
+	cfg Config
+	db  *db.DB
+	// app holds every domain service, built by the composition root.
+	app      *app.App
+	sessions *scs.SessionManager
+	echo     *echo.Echo
+	access   map[string]access
 	// now is the server's clock (Config.Clock or the real one).
 	now func() time.Time
 }
@@ -76,17 +66,7 @@ func New(cfg Config, d *db.DB) *Server {
 		now = cfg.Clock.Now
 	}
 	a := app.New(d, app.Config{AccessionPrefix: cfg.AccessionPrefix, Now: now})
-	s := &Server{
-		cfg:          cfg,
-		db:           d,
-		auth:         a.Auth,
-		studies:      a.Studies,
-		participants: a.Participants,
-		consents:     a.Consents,
-		samples:      a.Samples,
-		storage:      a.Storage,
-		access:       map[string]access{},
-	}
+	s := &Server{cfg: cfg, db: d, app: a, access: map[string]access{}}
 	s.now = now
 	s.sessions = newSessionManager(cfg, d)
 	s.echo = echo.New()
@@ -104,7 +84,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // AuthService exposes the auth service (the browser tests' helpers use it).
-func (s *Server) AuthService() *auth.Service { return s.auth }
+func (s *Server) AuthService() *auth.Service { return s.app.Auth }
 
 // Serve accepts connections on ln until ctx is cancelled, then stops accepting and lets
 // in-flight requests finish (up to 30 seconds) before returning.

@@ -22,7 +22,7 @@ func (s *Server) signInPage(c echo.Context) error {
 func (s *Server) signIn(c echo.Context) error {
 	f := formFrom(c, "username")
 	next := safeNext(c.FormValue("next"))
-	user, err := s.auth.SignIn(c.Request().Context(), c.FormValue("username"), c.FormValue("password"), c.RealIP())
+	user, err := s.app.Auth.SignIn(c.Request().Context(), c.FormValue("username"), c.FormValue("password"), c.RealIP())
 	if errors.Is(err, auth.ErrBadCredentials) {
 		f.Error = auth.SignInMessage
 		return s.render(c, http.StatusUnauthorized, templates.SignIn(s.page(c, "Sign in"), f, next))
@@ -52,7 +52,7 @@ func (s *Server) signInExpired(c echo.Context) error {
 
 func (s *Server) signOut(c echo.Context) error {
 	ctx := c.Request().Context()
-	if err := s.auth.SignOut(ctx, actor(c)); err != nil {
+	if err := s.app.Auth.SignOut(ctx, actor(c)); err != nil {
 		return err
 	}
 	if err := s.sessions.Destroy(ctx); err != nil {

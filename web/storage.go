@@ -22,17 +22,17 @@ func (s *Server) storagePage(c echo.Context) error {
 func (s *Server) renderStorage(c echo.Context, status int, failed string, f *templates.Form) error {
 	ctx := c.Request().Context()
 	a := actor(c)
-	fs, err := s.storage.Freezers(ctx, a)
+	fs, err := s.app.Storage.Freezers(ctx, a)
 	if err != nil {
 		return err
 	}
-	boxes, err := s.storage.Occupancy(ctx, a)
+	boxes, err := s.app.Storage.Occupancy(ctx, a)
 	if err != nil {
 		return err
 	}
 	v := templates.StorageView{Freezers: fs, Boxes: boxes, Forms: map[string]templates.Form{}, CanSetUp: a.Is(auth.RoleManager, auth.RoleAdmin),
 		IsAdmin: a.Is(auth.RoleAdmin)}
-	types, err := s.storage.BoxTypes(ctx)
+	types, err := s.app.Storage.BoxTypes(ctx)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (s *Server) renderStorage(c echo.Context, status int, failed string, f *tem
 		v.Freezer = append(v.Freezer, templates.Option{Value: strconv.FormatInt(fr.ID, 10), Label: fr.Site.Code + " · " + fr.Name})
 	}
 	if v.CanSetUp {
-		racks, err := s.storage.AllRacks(ctx, a)
+		racks, err := s.app.Storage.AllRacks(ctx, a)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Server) createFreezer(c echo.Context) error {
 		if err != nil {
 			return "", err
 		}
-		fr, err := s.storage.CreateFreezer(c.Request().Context(), actor(c), storage.FreezerInput{Name: f.Value("name"), Type: f.Value("type"), Temperature: t})
+		fr, err := s.app.Storage.CreateFreezer(c.Request().Context(), actor(c), storage.FreezerInput{Name: f.Value("name"), Type: f.Value("type"), Temperature: t})
 		return "Freezer " + fr.Name + " was added.", err
 	})
 }
@@ -89,7 +89,7 @@ func (s *Server) createFreezer(c echo.Context) error {
 func (s *Server) createRack(c echo.Context) error {
 	f := formFrom(c, "freezer", "name")
 	return s.storageForm(c, "rack", f, func() (string, error) {
-		r, err := s.storage.CreateRack(c.Request().Context(), actor(c), f.Value("freezer"), f.Value("name"))
+		r, err := s.app.Storage.CreateRack(c.Request().Context(), actor(c), f.Value("freezer"), f.Value("name"))
 		return "Rack " + r.Name + " was added.", err
 	})
 }
@@ -100,7 +100,7 @@ func (s *Server) createBox(c echo.Context) error {
 		if f.Value("box_type") == "" {
 			return "", apperr.Invalid("box_type", "Choose the box type.")
 		}
-		b, err := s.storage.CreateBox(c.Request().Context(), actor(c), storage.BoxInput{Barcode: f.Value("barcode"),
+		b, err := s.app.Storage.CreateBox(c.Request().Context(), actor(c), storage.BoxInput{Barcode: f.Value("barcode"),
 			Freezer: f.Value("freezer"), Rack: f.Value("rack"), BoxType: f.Value("box_type")})
 		return "Box " + b.Barcode + " was added.", err
 	})
@@ -117,7 +117,7 @@ func (s *Server) createBoxType(c echo.Context) error {
 		if err != nil {
 			return "", err
 		}
-		t, err := s.storage.CreateBoxType(c.Request().Context(), actor(c), storage.BoxTypeInput{Name: f.Value("name"), Rows: rows, Cols: cols})
+		t, err := s.app.Storage.CreateBoxType(c.Request().Context(), actor(c), storage.BoxTypeInput{Name: f.Value("name"), Rows: rows, Cols: cols})
 		return "Box type " + t.Name + " was added.", err
 	})
 }
@@ -133,7 +133,7 @@ func (s *Server) boxPage(c echo.Context) error {
 }
 
 func (s *Server) renderBox(c echo.Context, status int, v templates.BoxView) error {
-	g, err := s.storage.Grid(c.Request().Context(), actor(c), c.Param("barcode"))
+	g, err := s.app.Storage.Grid(c.Request().Context(), actor(c), c.Param("barcode"))
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Server) renderBox(c echo.Context, status int, v templates.BoxView) erro
 	a := actor(c)
 	v.Grid, v.CanPlace, v.CanMove = g, a.Is(auth.RoleTechnician, auth.RoleManager, auth.RoleAdmin), a.Is(auth.RoleManager, auth.RoleAdmin)
 	if v.CanMove {
-		fs, err := s.storage.Freezers(c.Request().Context(), a)
+		fs, err := s.app.Storage.Freezers(c.Request().Context(), a)
 		if err != nil {
 			return err
 		}
@@ -171,7 +171,7 @@ func (s *Server) renderBox(c echo.Context, status int, v templates.BoxView) erro
 // the grid again, ready for the next scan.
 func (s *Server) placeScan(c echo.Context) error {
 	code := strings.TrimSpace(c.FormValue("sample"))
-	pl, err := s.storage.Place(c.Request().Context(), actor(c), c.Param("barcode"), c.FormValue("position"), code)
+	pl, err := s.app.Storage.Place(c.Request().Context(), actor(c), c.Param("barcode"), c.FormValue("position"), code)
 	if err != nil {
 		status, body := classify(err)
 		if status >= 500 {
@@ -200,11 +200,11 @@ func (s *Server) findPage(c echo.Context) error {
 		f.Values["n"] = "1"
 	}
 	n, _ := strconv.Atoi(f.Value("n"))
-	boxes, err := s.storage.FreeSpace(ctx, actor(c), n, f.Value("type"), f.Value("specimen_type"))
+	boxes, err := s.app.Storage.FreeSpace(ctx, actor(c), n, f.Value("type"), f.Value("specimen_type"))
 	if err != nil {
 		return err
 	}
-	types, _, err := s.studies.Vocabularies(ctx)
+	types, _, err := s.app.Studies.Vocabularies(ctx)
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (s *Server) findPage(c echo.Context) error {
 }
 
 func (s *Server) checkedOutPage(c echo.Context) error {
-	list, err := s.storage.CheckedOutList(c.Request().Context(), actor(c))
+	list, err := s.app.Storage.CheckedOutList(c.Request().Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func (s *Server) previewData(c echo.Context, data string, status int, refused st
 		}
 		return err
 	}
-	p, err := s.storage.PreviewRack(c.Request().Context(), actor(c), f)
+	p, err := s.app.Storage.PreviewRack(c.Request().Context(), actor(c), f)
 	if err != nil {
 		code, body := classify(err)
 		if code >= 500 {
@@ -282,7 +282,7 @@ func (s *Server) importConfirm(c echo.Context) error {
 	if err != nil {
 		return s.previewData(c, data, http.StatusOK, "")
 	}
-	n, err := s.storage.ImportRack(c.Request().Context(), actor(c), f)
+	n, err := s.app.Storage.ImportRack(c.Request().Context(), actor(c), f)
 	if err != nil {
 		// Refused (the box changed since the preview): show the fresh preview with the
 		// reason, as a refusal, not as a page that looks like the upload's answer.
@@ -299,17 +299,17 @@ func (s *Server) sampleStorageAction(c echo.Context) error {
 	f := formFrom(c, "reason")
 	return s.sampleForm(c, "storage", f, func() (sample.Sample, string, error) {
 		if c.FormValue("action") == "checkin" {
-			smp, err := s.storage.CheckIn(c.Request().Context(), actor(c), c.Param("code"))
+			smp, err := s.app.Storage.CheckIn(c.Request().Context(), actor(c), c.Param("code"))
 			return smp, "Checked in: back in its position.", err
 		}
-		smp, err := s.storage.CheckOut(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
+		smp, err := s.app.Storage.CheckOut(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
 		return smp, "Checked out: its position stays reserved.", err
 	})
 }
 
 // scanBox resolves a box barcode to the box's page.
 func (s *Server) scanBox(c echo.Context, q string) (bool, error) {
-	b, err := s.storage.FindBox(c.Request().Context(), actor(c), q)
+	b, err := s.app.Storage.FindBox(c.Request().Context(), actor(c), q)
 	if err == nil {
 		return true, c.Redirect(http.StatusSeeOther, templates.BoxPath(b.Barcode))
 	}
@@ -324,7 +324,7 @@ func (s *Server) scanBox(c echo.Context, q string) (bool, error) {
 
 func (s *Server) moveBox(c echo.Context) error {
 	f := formFrom(c, "freezer", "rack", "reason")
-	b, err := s.storage.MoveBox(c.Request().Context(), actor(c), c.Param("barcode"), f.Value("freezer"), f.Value("rack"), f.Value("reason"))
+	b, err := s.app.Storage.MoveBox(c.Request().Context(), actor(c), c.Param("barcode"), f.Value("freezer"), f.Value("rack"), f.Value("reason"))
 	if err != nil {
 		if formError(&f, err) {
 			return s.renderBox(c, http.StatusUnprocessableEntity, templates.BoxView{MoveForm: f})
@@ -341,14 +341,14 @@ func (s *Server) moveRack(c echo.Context) error {
 		if err != nil {
 			return "", apperr.Invalid("rack", "Choose the rack.")
 		}
-		return "The rack and its boxes were moved.", s.storage.MoveRack(c.Request().Context(), actor(c), id, f.Value("freezer"), f.Value("reason"))
+		return "The rack and its boxes were moved.", s.app.Storage.MoveRack(c.Request().Context(), actor(c), id, f.Value("freezer"), f.Value("reason"))
 	})
 }
 
 // boxGrid renders only a box's grid, for the box page's script to refresh it while
 // colleagues place tubes into the same box.
 func (s *Server) boxGrid(c echo.Context) error {
-	g, err := s.storage.Grid(c.Request().Context(), actor(c), c.Param("barcode"))
+	g, err := s.app.Storage.Grid(c.Request().Context(), actor(c), c.Param("barcode"))
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func (s *Server) studiesPage(c echo.Context) error {
 }
 
 func (s *Server) renderStudies(c echo.Context, status int, f templates.Form) error {
-	studies, err := s.studies.List(c.Request().Context())
+	studies, err := s.app.Studies.List(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func (s *Server) renderStudies(c echo.Context, status int, f templates.Form) err
 
 func (s *Server) createStudy(c echo.Context) error {
 	f := formFrom(c, "code", "name", "pseudonym_pattern")
-	st, err := s.studies.Create(c.Request().Context(), actor(c), study.Input{Code: f.Value("code"), Name: f.Value("name"),
+	st, err := s.app.Studies.Create(c.Request().Context(), actor(c), study.Input{Code: f.Value("code"), Name: f.Value("name"),
 		PseudonymPattern: f.Value("pseudonym_pattern")})
 	if err != nil {
 		if formError(&f, err) {
@@ -47,11 +47,11 @@ func (s *Server) studyPage(c echo.Context) error {
 
 func (s *Server) renderStudy(c echo.Context, status int, failed string, f *templates.Form) error {
 	ctx := c.Request().Context()
-	st, err := s.studies.ByCode(ctx, c.Param("study"))
+	st, err := s.app.Studies.ByCode(ctx, c.Param("study"))
 	if err != nil {
 		return err
 	}
-	types, containers, err := s.studies.Vocabularies(ctx)
+	types, containers, err := s.app.Studies.Vocabularies(ctx)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Server) addVisit(c echo.Context) error {
 	f := formFrom(c, names...)
 	in, rows, err := visitFromForm(f)
 	if err == nil {
-		_, err = s.studies.AddVisit(c.Request().Context(), actor(c), c.Param("study"), in)
+		_, err = s.app.Studies.AddVisit(c.Request().Context(), actor(c), c.Param("study"), in)
 		// The service numbers the requirements it was given; the form skips empty rows.
 		if v, ok := apperr.AsValidation(err); ok {
 			v.Field = formRowField(v.Field, rows)
@@ -185,7 +185,7 @@ func (s *Server) updateStudy(c echo.Context) error {
 	f := formFrom(c, "name", "pseudonym_pattern", "pseudonym_check", "active", "reason")
 	check, active := f.Value("pseudonym_check") == "true", f.Value("active") == "true"
 	f.Values["pseudonym_check"], f.Values["active"] = strconv.FormatBool(check), strconv.FormatBool(active)
-	_, err := s.studies.Update(c.Request().Context(), actor(c), c.Param("study"), study.Input{Name: f.Value("name"),
+	_, err := s.app.Studies.Update(c.Request().Context(), actor(c), c.Param("study"), study.Input{Name: f.Value("name"),
 		PseudonymPattern: f.Value("pseudonym_pattern"), PseudonymCheck: &check, Active: &active, Reason: f.Value("reason")})
 	if err != nil {
 		if formError(&f, err) {
@@ -200,7 +200,7 @@ func (s *Server) addConsentDocument(c echo.Context) error {
 	f := formFrom(c, "version")
 	tiers := formList(c, "tiers")
 	f.Values["tiers"] = strings.Join(tiers, ",")
-	_, err := s.studies.AddDocument(c.Request().Context(), actor(c), c.Param("study"), study.DocumentInput{Version: f.Value("version"), Tiers: tiers})
+	_, err := s.app.Studies.AddDocument(c.Request().Context(), actor(c), c.Param("study"), study.DocumentInput{Version: f.Value("version"), Tiers: tiers})
 	if err != nil {
 		if formError(&f, err) {
 			return s.renderStudy(c, http.StatusUnprocessableEntity, "document", &f)
@@ -212,7 +212,7 @@ func (s *Server) addConsentDocument(c echo.Context) error {
 
 func (s *Server) retireConsentDocument(c echo.Context) error {
 	f := formFrom(c, "reason")
-	_, err := s.studies.RetireDocument(c.Request().Context(), actor(c), c.Param("study"), c.Param("version"), f.Value("reason"))
+	_, err := s.app.Studies.RetireDocument(c.Request().Context(), actor(c), c.Param("study"), c.Param("version"), f.Value("reason"))
 	if err != nil {
 		if formError(&f, err) {
 			if msg := f.Errors["reason"]; msg != "" {
