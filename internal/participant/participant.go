@@ -163,38 +163,43 @@ func (s *Service) EnrolTx(tx *db.Tx, actor auth.Actor, in EnrolInput) (Participa
 
 // EnrolExisting enrols a participant already known into another study.
 func (s *Service) EnrolExisting(ctx context.Context, actor auth.Actor, pseudonym, studyCode, enrolledOn string) (Participant, error) {
-	if err := actor.Require(mayEnrol...); err != nil {
-		return Participant{}, err
-	}
-	on, err := s.dateOrToday("enrolled_on", "enrolment date", enrolledOn)
-	if err != nil {
-		return Participant{}, err
-	}
-	st, err := s.activeStudy(s.DB.Gorm.WithContext(ctx), studyCode)
-	if err != nil {
-		return Participant{}, err
-	}
-	var p Participant
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
-		if p, err = s.lock(tx, actor, pseudonym); err != nil {
-			return err
-		}
-		enr := Enrolment{ParticipantID: p.ID, StudyID: st.ID, SiteID: p.SiteID, EnrolledOn: on}
-		if err := tx.Omit(clause.Associations).Create(&enr).Error; err != nil {
-			if db.IsUniqueViolation(err) {
-				return apperr.Conflict("already_enrolled", "study", fmt.Sprintf("%s is already enrolled in %s.", p.Pseudonym, st.Code))
-			}
-			return err
-		}
-		e := actor.Entry("participant.enrol", "participant", p.Pseudonym)
-		e.After = enrolExistingEvent{Study: st.Code, EnrolledOn: on.Format("2006-01-02")}
-		tx.Record(e)
-		return nil
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		return s.EnrolExistingTx(tx, actor, pseudonym, studyCode, enrolledOn)
 	})
 	if err != nil {
 		return Participant{}, fmt.Errorf("participant: enrol %s in %s: %w", pseudonym, studyCode, err)
 	}
-	return s.Get(ctx, actor, p.Pseudonym)
+	return s.Get(ctx, actor, pseudonym)
+}
+
+// EnrolExistingTx is EnrolExisting inside the caller's transaction.
+func (s *Service) EnrolExistingTx(tx *db.Tx, actor auth.Actor, pseudonym, studyCode, enrolledOn string) error {
+	if err := actor.Require(mayEnrol...); err != nil {
+		return err
+	}
+	on, err := s.dateOrToday("enrolled_on", "enrolment date", enrolledOn)
+	if err != nil {
+		return err
+	}
+	st, err := s.activeStudy(tx.DB, studyCode)
+	if err != nil {
+		return err
+	}
+	p, err := s.lock(tx, actor, pseudonym)
+	if err != nil {
+		return err
+	}
+	enr := Enrolment{ParticipantID: p.ID, StudyID: st.ID, SiteID: p.SiteID, EnrolledOn: on}
+	if err := tx.Omit(clause.Associations).Create(&enr).Error; err != nil {
+		if db.IsUniqueViolation(err) {
+			return apperr.Conflict("already_enrolled", "study", fmt.Sprintf("%s is already enrolled in %s.", p.Pseudonym, st.Code))
+		}
+		return err
+	}
+	e := actor.Entry("participant.enrol", "participant", p.Pseudonym)
+	e.After = enrolExistingEvent{Study: st.Code, EnrolledOn: on.Format("2006-01-02")}
+	tx.Record(e)
+	return nil
 }
 
 func (s *Service) dateOrToday(field, label, raw string) (time.Time, error) {

@@ -29,6 +29,11 @@ func (s *Service) Release(ctx context.Context, actor auth.Actor, code, reason st
 	return s.setHold(ctx, actor, code, reason, false)
 }
 
+// ReleaseTx is Release inside the caller's transaction.
+func (s *Service) ReleaseTx(tx *db.Tx, actor auth.Actor, code, reason string) (Sample, error) {
+	return s.setHoldTx(tx, actor, code, reason, false)
+}
+
 func (s *Service) setHold(ctx context.Context, actor auth.Actor, code, reason string, on bool) (Sample, error) {
 	var out Sample
 	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
@@ -146,6 +151,20 @@ const (
 // Decide records the manager's decision on a consent-held sample: destroy it, or keep it
 // (only where the participant's consent still grants storage), releasing the hold.
 func (s *Service) Decide(ctx context.Context, actor auth.Actor, code string, d Decision, reason string) (Sample, error) {
+	var out Sample
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.DecideTx(tx, actor, code, d, reason)
+		return err
+	})
+	if err != nil {
+		return Sample{}, fmt.Errorf("sample: decide on %s: %w", code, err)
+	}
+	return out, nil
+}
+
+// DecideTx is Decide inside the caller's transaction (a withdrawal case closed in one go).
+func (s *Service) DecideTx(tx *db.Tx, actor auth.Actor, code string, d Decision, reason string) (Sample, error) {
 	if err := actor.Require(managerRoles...); err != nil {
 		return Sample{}, err
 	}
@@ -157,7 +176,7 @@ func (s *Service) Decide(ctx context.Context, actor auth.Actor, code string, d D
 		return Sample{}, apperr.Invalid("decision", "Decide destroy or keep.")
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -199,9 +218,9 @@ func (s *Service) Decide(ctx context.Context, actor auth.Actor, code string, d D
 		e.Reason, e.Before, e.After = reason, before, decisionEvent{Decision: d, Sample: smp.record(), FreedPosition: freed}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Sample{}, fmt.Errorf("sample: decide on %s: %w", code, err)
+		return Sample{}, err
 	}
 	return smp, nil
 }

@@ -92,6 +92,20 @@ func (s *Service) ReceiveTx(tx *db.Tx, actor auth.Actor, code string) (Receipt, 
 // UndoReceive takes back a mistaken receipt: the tube is collected again. Only a tube that
 // has not been processed further (no aliquots, not stored) can be taken back.
 func (s *Service) UndoReceive(ctx context.Context, actor auth.Actor, code, reason string) (Sample, error) {
+	var out Sample
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.UndoReceiveTx(tx, actor, code, reason)
+		return err
+	})
+	if err != nil {
+		return Sample{}, fmt.Errorf("sample: undo receipt of %s: %w", code, err)
+	}
+	return out, nil
+}
+
+// UndoReceiveTx is UndoReceive inside the caller's transaction.
+func (s *Service) UndoReceiveTx(tx *db.Tx, actor auth.Actor, code, reason string) (Sample, error) {
 	if err := actor.Require(labRoles...); err != nil {
 		return Sample{}, err
 	}
@@ -100,7 +114,7 @@ func (s *Service) UndoReceive(ctx context.Context, actor auth.Actor, code, reaso
 		return Sample{}, err
 	}
 	var smp Sample
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		if smp, err = s.lock(tx, actor, code); err != nil {
 			return err
 		}
@@ -128,9 +142,9 @@ func (s *Service) UndoReceive(ctx context.Context, actor auth.Actor, code, reaso
 		e.Reason, e.Before, e.After = reason, before, smp.record()
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Sample{}, fmt.Errorf("sample: undo receipt of %s: %w", code, err)
+		return Sample{}, err
 	}
 	return smp, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -32,6 +33,20 @@ type BoxTypeInput struct {
 
 // CreateBoxType adds a box type. Administrators only.
 func (s *Service) CreateBoxType(ctx context.Context, actor auth.Actor, in BoxTypeInput) (BoxType, error) {
+	var out BoxType
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.CreateBoxTypeTx(tx, actor, in)
+		return err
+	})
+	if err != nil {
+		return BoxType{}, fmt.Errorf("storage: create box type %s: %w", strings.TrimSpace(in.Name), err)
+	}
+	return out, nil
+}
+
+// CreateBoxTypeTx is CreateBoxType inside the caller's transaction.
+func (s *Service) CreateBoxTypeTx(tx *db.Tx, actor auth.Actor, in BoxTypeInput) (BoxType, error) {
 	if err := actor.Require(auth.RoleAdmin); err != nil {
 		return BoxType{}, err
 	}
@@ -43,7 +58,7 @@ func (s *Service) CreateBoxType(ctx context.Context, actor auth.Actor, in BoxTyp
 		return BoxType{}, err
 	}
 	t := BoxType{Name: name, Rows: in.Rows, Cols: in.Cols}
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		if err := tx.Create(&t).Error; err != nil {
 			if db.IsUniqueViolation(err) {
 				return apperr.Conflict("duplicate_box_type", "name", fmt.Sprintf("A box type %q already exists.", name))
@@ -54,9 +69,9 @@ func (s *Service) CreateBoxType(ctx context.Context, actor auth.Actor, in BoxTyp
 		e.After = boxTypeEvent{ID: t.ID, Name: t.Name, Rows: t.Rows, Cols: t.Cols}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return BoxType{}, fmt.Errorf("storage: create box type %s: %w", name, err)
+		return BoxType{}, err
 	}
 	return t, nil
 }

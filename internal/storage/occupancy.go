@@ -57,6 +57,20 @@ func (s *Service) Occupancy(ctx context.Context, actor auth.Actor) ([]BoxUse, er
 // MoveBox moves a box, with everything in it, to another freezer (and rack) — for a
 // failing freezer. Every sample inside gets its own audited move.
 func (s *Service) MoveBox(ctx context.Context, actor auth.Actor, barcode, freezer, rack, reason string) (Box, error) {
+	var out Box
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.MoveBoxTx(tx, actor, barcode, freezer, rack, reason)
+		return err
+	})
+	if err != nil {
+		return Box{}, fmt.Errorf("storage: move box %s: %w", barcode, err)
+	}
+	return out, nil
+}
+
+// MoveBoxTx is MoveBox inside the caller's transaction (a box packed into a shipment).
+func (s *Service) MoveBoxTx(tx *db.Tx, actor auth.Actor, barcode, freezer, rack, reason string) (Box, error) {
 	if err := actor.Require(setupRoles...); err != nil {
 		return Box{}, err
 	}
@@ -65,7 +79,7 @@ func (s *Service) MoveBox(ctx context.Context, actor auth.Actor, barcode, freeze
 		return Box{}, err
 	}
 	var b Box
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		if b, err = findBox(tx.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "boxes"}}), actor, barcode); err != nil {
 			return err
 		}
@@ -88,15 +102,26 @@ func (s *Service) MoveBox(ctx context.Context, actor auth.Actor, barcode, freeze
 			return apperr.Invalid("freezer", "The box is already there.")
 		}
 		return s.relocate(tx, actor, []Box{b}, f, rackID, reason)
-	})
+	}()
 	if err != nil {
-		return Box{}, fmt.Errorf("storage: move box %s: %w", barcode, err)
+		return Box{}, err
 	}
-	return s.FindBox(ctx, actor, barcode)
+	return findBox(tx.DB, actor, barcode)
 }
 
 // MoveRack moves a rack with all its boxes to another freezer of the same site.
 func (s *Service) MoveRack(ctx context.Context, actor auth.Actor, rackID int64, freezer, reason string) error {
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		return s.MoveRackTx(tx, actor, rackID, freezer, reason)
+	})
+	if err != nil {
+		return fmt.Errorf("storage: move rack %d: %w", rackID, err)
+	}
+	return nil
+}
+
+// MoveRackTx is MoveRack inside the caller's transaction.
+func (s *Service) MoveRackTx(tx *db.Tx, actor auth.Actor, rackID int64, freezer, reason string) error {
 	if err := actor.Require(setupRoles...); err != nil {
 		return err
 	}
@@ -104,7 +129,7 @@ func (s *Service) MoveRack(ctx context.Context, actor auth.Actor, rackID int64, 
 	if err != nil {
 		return err
 	}
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		var r Rack
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", rackID).Take(&r).Error; err != nil {
 			return apperr.NotFound("rack", strconv.FormatInt(rackID, 10))
@@ -131,9 +156,9 @@ func (s *Service) MoveRack(ctx context.Context, actor auth.Actor, rackID int64, 
 			return err
 		}
 		return s.relocate(tx, actor, boxes, to, &r.ID, reason)
-	})
+	}()
 	if err != nil {
-		return fmt.Errorf("storage: move rack %d: %w", rackID, err)
+		return err
 	}
 	return nil
 }

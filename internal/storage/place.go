@@ -212,6 +212,20 @@ func nextFree(q *gorm.DB, b Box) (Position, error) {
 
 // Remove takes the sample out of a position; it keeps its status, without a position.
 func (s *Service) Remove(ctx context.Context, actor auth.Actor, barcode, position string) (sample.Sample, error) {
+	var out sample.Sample
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.RemoveTx(tx, actor, barcode, position)
+		return err
+	})
+	if err != nil {
+		return sample.Sample{}, fmt.Errorf("storage: remove %s from %s: %w", position, barcode, err)
+	}
+	return out, nil
+}
+
+// RemoveTx is Remove inside the caller's transaction.
+func (s *Service) RemoveTx(tx *db.Tx, actor auth.Actor, barcode, position string) (sample.Sample, error) {
 	if err := actor.Require(labRoles...); err != nil {
 		return sample.Sample{}, err
 	}
@@ -220,7 +234,7 @@ func (s *Service) Remove(ctx context.Context, actor auth.Actor, barcode, positio
 		return sample.Sample{}, err
 	}
 	var smp sample.Sample
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		b, err := findBox(tx.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "boxes"}}), actor, barcode)
 		if err != nil {
 			return err
@@ -250,9 +264,9 @@ func (s *Service) Remove(ctx context.Context, actor auth.Actor, barcode, positio
 		e.Before, e.After = locationEvent{Location: &from}, placeEvent{Status: smp.Status}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return sample.Sample{}, fmt.Errorf("storage: remove %s from %s: %w", position, barcode, err)
+		return sample.Sample{}, err
 	}
 	return smp, nil
 }

@@ -299,11 +299,25 @@ func (s *Service) checkTube(q *gorm.DB, actor auth.Actor, b Box, w Well, held ma
 // preview is recomputed under the box lock, so a change since the person looked refuses
 // the whole import.
 func (s *Service) ImportRack(ctx context.Context, actor auth.Actor, f RackFile) (int, error) {
+	var out int
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.ImportRackTx(tx, actor, f)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storage: import rack %s: %w", f.Rack, err)
+	}
+	return out, nil
+}
+
+// ImportRackTx is ImportRack inside the caller's transaction.
+func (s *Service) ImportRackTx(tx *db.Tx, actor auth.Actor, f RackFile) (int, error) {
 	if err := actor.Require(labRoles...); err != nil {
 		return 0, err
 	}
 	placed := 0
-	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err := func() error {
 		// The box lock placeIn takes, taken before the preview so that no placement into
 		// the box slips in between.
 		if err := tx.Exec("SELECT 1 FROM boxes WHERE barcode = ? FOR UPDATE", strings.TrimSpace(f.Rack)).Error; err != nil {
@@ -326,9 +340,9 @@ func (s *Service) ImportRack(ctx context.Context, actor auth.Actor, f RackFile) 
 			placed++
 		}
 		return nil
-	})
+	}()
 	if err != nil {
-		return 0, fmt.Errorf("storage: import rack %s: %w", f.Rack, err)
+		return 0, err
 	}
 	return placed, nil
 }

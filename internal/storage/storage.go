@@ -110,6 +110,20 @@ type FreezerInput struct {
 
 // CreateFreezer adds a freezer at a site (the actor's own unless named).
 func (s *Service) CreateFreezer(ctx context.Context, actor auth.Actor, in FreezerInput) (Freezer, error) {
+	var out Freezer
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.CreateFreezerTx(tx, actor, in)
+		return err
+	})
+	if err != nil {
+		return Freezer{}, fmt.Errorf("storage: create freezer %s: %w", strings.TrimSpace(in.Name), err)
+	}
+	return out, nil
+}
+
+// CreateFreezerTx is CreateFreezer inside the caller's transaction.
+func (s *Service) CreateFreezerTx(tx *db.Tx, actor auth.Actor, in FreezerInput) (Freezer, error) {
 	if err := actor.Require(setupRoles...); err != nil {
 		return Freezer{}, err
 	}
@@ -128,7 +142,7 @@ func (s *Service) CreateFreezer(ctx context.Context, actor auth.Actor, in Freeze
 		return Freezer{}, apperr.Invalid("temperature", "The set-point must be from −200 to 40 °C.")
 	}
 	f := Freezer{Name: name, Type: strings.TrimSpace(in.Type), Temperature: in.Temperature, Active: true}
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		if f.SiteID, err = siteFor(tx.DB, actor, in.Site); err != nil {
 			return err
 		}
@@ -142,9 +156,9 @@ func (s *Service) CreateFreezer(ctx context.Context, actor auth.Actor, in Freeze
 		e.After = freezerEvent{ID: f.ID, Name: f.Name, Type: f.Type, Temperature: f.Temperature, Active: f.Active, CreatedAt: f.CreatedAt}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Freezer{}, fmt.Errorf("storage: create freezer %s: %w", name, err)
+		return Freezer{}, err
 	}
 	return f, nil
 }
@@ -174,6 +188,20 @@ func siteFor(tx *gorm.DB, actor auth.Actor, code string) (int64, error) {
 
 // CreateRack adds a rack or shelf to a freezer.
 func (s *Service) CreateRack(ctx context.Context, actor auth.Actor, freezer string, name string) (Rack, error) {
+	var out Rack
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.CreateRackTx(tx, actor, freezer, name)
+		return err
+	})
+	if err != nil {
+		return Rack{}, fmt.Errorf("storage: create rack %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// CreateRackTx is CreateRack inside the caller's transaction.
+func (s *Service) CreateRackTx(tx *db.Tx, actor auth.Actor, freezer string, name string) (Rack, error) {
 	if err := actor.Require(setupRoles...); err != nil {
 		return Rack{}, err
 	}
@@ -182,7 +210,7 @@ func (s *Service) CreateRack(ctx context.Context, actor auth.Actor, freezer stri
 		return Rack{}, err
 	}
 	var r Rack
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		f, err := findFreezer(tx.DB, actor, freezer)
 		if err != nil {
 			return err
@@ -198,9 +226,9 @@ func (s *Service) CreateRack(ctx context.Context, actor auth.Actor, freezer stri
 		e.After = rackEvent{ID: r.ID, FreezerID: r.FreezerID, Name: r.Name}
 		tx.Record(e)
 		return nil
-	})
+	}()
 	if err != nil {
-		return Rack{}, fmt.Errorf("storage: create rack %s: %w", name, err)
+		return Rack{}, err
 	}
 	return r, nil
 }
@@ -260,8 +288,6 @@ func (s *Service) CreateBox(ctx context.Context, actor auth.Actor, in BoxInput) 
 
 // CreateBoxTx is CreateBox inside the caller's transaction.
 func (s *Service) CreateBoxTx(tx *db.Tx, actor auth.Actor, in BoxInput) (Box, error) {
-	ctx := tx.Statement.Context
-	_ = ctx
 	if err := actor.Require(setupRoles...); err != nil {
 		return Box{}, err
 	}
