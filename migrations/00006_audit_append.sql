@@ -59,6 +59,10 @@ BEGIN
             AS x(actor_id, actor, site, action, entity_type, entity_id, reason, before, after, ord),
         LATERAL (SELECT coalesce(nullif(x.before, 'null'::jsonb)::text, 'null') AS b,
             coalesce(nullif(x.after, 'null'::jsonb)::text, 'null') AS a) AS j;
+    -- Appenders queue on one transaction-level advisory lock (a single wait, handed on
+    -- at commit) rather than on the head row's lock (a tuple lock, a wait for the holder's
+    -- transaction and a re-check of the updated row); the row lock then never waits.
+    PERFORM pg_advisory_xact_lock(6161756469740001); -- the audit chain's key: no other advisory lock uses it
     SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_head h WHERE h.id = 1 FOR UPDATE;
     -- One time for the batch, read under the lock so that times follow sequence numbers.
     ts := date_trunc('microseconds', clock_timestamp());

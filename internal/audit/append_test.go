@@ -230,3 +230,25 @@ func TestTx_RefusesAnUnauditedWrite(t *testing.T) {
 		t.Errorf("an update of no rows was taken for a change: %v", err)
 	}
 }
+
+// TestAuditAppend_KeepsTextExactly: quotes, backslashes, JSON escapes and non-ASCII text
+// reach the trail unchanged and the chain verifies.
+func TestAuditAppend_KeepsTextExactly(t *testing.T) {
+	d := dbtest.New(t)
+	tricky := `it's a "quoted" \ back\\slash \n not a newline; '); DROP TABLE audit_events; -- µL −80 °C 🧪`
+	e := entry(1)
+	e.Reason = tricky
+	e.Before = payload{"note": tricky, "esc": "tab\there"}
+	mustAppend(t, d, e)
+	var reason, note, esc string
+	err := d.Pool.QueryRow(context.Background(), "SELECT reason, before->>'note', before->>'esc' FROM audit_events WHERE seq = 1").Scan(&reason, &note, &esc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason != tricky || note != tricky || esc != "tab\there" {
+		t.Errorf("stored %q / %q / %q, want the text as recorded", reason, note, esc)
+	}
+	if res := mustVerify(t, d); !res.OK || res.Events != 1 {
+		t.Fatalf("chain: %+v", res)
+	}
+}

@@ -15,8 +15,8 @@ import (
 // Tx is an open transaction. Statements run on the embedded gorm handle; audit events are
 // recorded with Record, which only buffers them. When the callback given to DB.Tx returns
 // nil, the helper appends every recorded event through the database function audit_append
-// — one call, one lock of the chain head, as the last statement before COMMIT — and then
-// commits. So no code can write an event before taking another row lock (the deadlock of
+// — one call, one lock of the chain head, as the last statement before COMMIT (for a small
+// batch, in the same round trip as the COMMIT) — and then commits. So no code can write an event before taking another row lock (the deadlock of
 // the old "append last" rule), and a change and its events commit together or not at all.
 //
 // Lock order. Every transaction that takes row locks takes them in this order, so that two
@@ -38,6 +38,8 @@ type Tx struct {
 	// changed is set by the gorm callbacks (watchWrites) when a statement of this
 	// transaction inserts, updates or deletes rows.
 	changed bool
+	// committed is set once the flush has committed the work itself (small batches).
+	committed bool
 }
 
 // Record buffers an audit event; it is written when the transaction commits.
@@ -68,8 +70,8 @@ var ErrUnaudited = errors.New("db: the transaction changed rows but recorded no 
 // panic (re-raised), a failed append or a cancelled context rolls everything back — domain
 // rows and events alike.
 func (d *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
-	return d.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		tx := &Tx{}
+	tx := &Tx{}
+	err := d.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		// Every statement made from g carries this context, so the write watcher can find
 		// the transaction it belongs to.
 		tx.DB = g.WithContext(context.WithValue(ctx, txKey{}, tx))
@@ -81,6 +83,12 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 		return tx.flush()
 	})
+	if err != nil && tx.committed {
+		// The flush committed the work; what failed is closing the empty transaction it
+		// opened after (a context cancelled in between, say). The change stands.
+		return nil
+	}
+	return err
 }
 
 // flush appends the recorded events, or, when there are none, refuses a transaction that
@@ -96,11 +104,53 @@ func (tx *Tx) flush() error {
 	if err != nil {
 		return err
 	}
-	if err := tx.DB.Exec("SELECT audit_append(?::jsonb)", string(batch)).Error; err != nil {
+	ctx := tx.Statement.Context
+	if len(tx.entries) > pipelineAtMost {
+		// A large batch is bound as a parameter; the commit's round trip is small
+		// beside the append.
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, "SELECT audit_append($1::jsonb)", string(batch)); err != nil {
+			return fmt.Errorf("db: append %d audit events: %w", len(tx.entries), err)
+		}
+		tx.entries = nil
+		return nil
+	}
+	// A small batch and the COMMIT go to the server in one round trip: from the moment
+	// audit_append takes the chain's lock until the commit is flushed every other
+	// appender waits, so that window holds no round trip to this process. The BEGIN after
+	// the COMMIT opens an empty transaction for database/sql to commit, as it will when
+	// this callback returns. A statement without parameters runs as one simple-protocol
+	// query, statement after statement, stopping at the first error: a failed append never
+	// reaches COMMIT, and the transaction is then rolled back as usual.
+	if _, err := tx.Statement.ConnPool.ExecContext(ctx, "SELECT audit_append("+escapeLiteral(batch)+"::jsonb); COMMIT; BEGIN"); err != nil {
 		return fmt.Errorf("db: append %d audit events: %w", len(tx.entries), err)
 	}
-	tx.entries = nil
+	tx.entries, tx.committed = nil, true
 	return nil
+}
+
+// pipelineAtMost is the largest batch sent with its COMMIT in one round trip, as a
+// literal; a larger one is bound as a parameter, which costs less to send and parse.
+const pipelineAtMost = 500
+
+// escapeLiteral writes b as a PostgreSQL escape-string literal (E'…'), whose reading does
+// not depend on standard_conforming_strings: backslashes and quotes are doubled. b is JSON
+// from encoding/json, which holds no NUL byte.
+func escapeLiteral(b []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(b) + len(b)/16 + 3)
+	sb.WriteString("E'")
+	for _, c := range b {
+		switch c {
+		case '\\':
+			sb.WriteString(`\\`)
+		case '\'':
+			sb.WriteString("''")
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	sb.WriteByte('\'')
+	return sb.String()
 }
 
 // txKey is the context key under which a statement finds its Tx.
