@@ -61,9 +61,12 @@ BEGIN
             coalesce(nullif(x.after, 'null'::jsonb)::text, 'null') AS a) AS j;
     -- Appenders queue on one transaction-level advisory lock (a single wait, handed on
     -- at commit) rather than on the head row's lock (a tuple lock, a wait for the holder's
-    -- transaction and a re-check of the updated row); the row lock then never waits.
+    -- transaction and a re-check of the updated row). Under it the head is read without a
+    -- row lock: the previous holder has committed, so a READ COMMITTED statement sees its
+    -- head; in a REPEATABLE READ transaction a stale head makes the UPDATE below fail with
+    -- a serialization error instead of forking the chain.
     PERFORM pg_advisory_xact_lock(6161756469740001); -- the audit chain's key: no other advisory lock uses it
-    SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_head h WHERE h.id = 1 FOR UPDATE;
+    SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_head h WHERE h.id = 1;
     -- One time for the batch, read under the lock so that times follow sequence numbers.
     ts := date_trunc('microseconds', clock_timestamp());
     ts_field := (extract(epoch FROM ts) * 1000000)::bigint::text;
