@@ -35,7 +35,7 @@ func demoSamples(ctx context.Context, a *app.App, clock *demoClock, withdrawals 
 	err := d.Gorm.WithContext(ctx).Raw(`SELECT p.pseudonym, st.code AS study, vd.code AS visit, v.visit_date, si.code AS site
 		FROM visits v JOIN participants p ON p.id = v.participant_id JOIN studies st ON st.id = v.study_id
 		JOIN visit_definitions vd ON vd.id = v.visit_definition_id JOIN sites si ON si.id = p.site_id
-		ORDER BY v.visit_date, v.id`).Scan(&visits).Error
+		ORDER BY v.visit_date, p.pseudonym, vd.day_offset`).Scan(&visits).Error
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func demoSamples(ctx context.Context, a *app.App, clock *demoClock, withdrawals 
 					return
 				}
 				v := visits[i]
-				count, err := demoVisitSamples(ctx, wa, clock, studies[v.Study], v, staff[v.Site], rand.New(rand.NewPCG(8000, uint64(i))))
+				count, err := demoVisitSamples(ctx, wa, clock, studies[v.Study], v, staff[v.Site], rand.New(rand.NewPCG(8000, visitSeed(v))))
 				if err != nil {
 					errs[n] = err
 					cancel()
@@ -147,7 +147,7 @@ func demoVisitSamples(ctx context.Context, a *app.App, clock *demoClock, st stud
 	clock.at = collected.Add(time.Minute)
 	// One transaction per visit: its tubes collected, received, processed, aliquoted.
 	made := 0
-	err := a.DB.Tx(ctx, func(tx *db.Tx) error {
+	err := demoTx(ctx, a.DB, func(tx *db.Tx) error {
 		made = 0
 		out, err := a.Samples.CollectTx(tx, nurse, sample.Collection{Participant: v.Pseudonym, Study: v.Study, Visit: v.Visit,
 			CollectedAt: collected.Format(time.RFC3339), Tubes: tubes})
@@ -262,4 +262,12 @@ func storageTemp(t string) sprec.StorageTemperature {
 	}
 	v, _ := sprec.ParseStorageTemperature("rt_or_2-10")
 	return v
+}
+
+// visitSeed is the seed of a visit's random source: derived from who and which visit, not
+// from database IDs or the order the workers ran in, so the data set is the same each run.
+func visitSeed(v demoVisit) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(v.Pseudonym + "/" + v.Study + "/" + v.Visit))
+	return h.Sum64()
 }

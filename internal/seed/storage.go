@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/shopspring/decimal"
 
@@ -32,80 +33,100 @@ var demoFreezers = []demoFreezer{
 
 // demoStorage gives every demo site its freezers, racks and 9×9 boxes, and stores every
 // live aliquot: boxes fill up in order, so most are full and the last of each freezer is
-// partly empty. Each freezer's boxes are made and filled in one transaction through the
-// storage area's batch placement (one audited sample.place event per tube). A few samples
-// are then checked out through the storage service.
+// partly empty, through the storage area's batch placement (one audited sample.place event
+// per tube). A few samples are then checked out.
 func demoStorage(ctx context.Context, a *app.App, sum *Summary) error {
-	d, store := a.DB, a.Storage
 	users, err := a.Auth.Users(ctx)
 	if err != nil {
 		return err
 	}
-	for _, site := range DemoSites {
+	// One transaction per site, the four sites at once: nothing of one site's storage
+	// touches another's.
+	type result struct {
+		stored, out int
+		err         error
+	}
+	results := make([]result, len(DemoSites))
+	var wg sync.WaitGroup
+	for i, site := range DemoSites {
 		var tech auth.Actor
 		for _, u := range users {
 			if u.Role == auth.RoleTechnician && u.Site.Code == site.Code {
 				tech = u.Actor()
 			}
 		}
-		manager := auth.Actor{Username: "demo-seed", Role: auth.RoleAdmin, SiteID: tech.SiteID, SiteCode: site.Code}
-		boxNo := 0
-		for _, df := range demoFreezers {
-			f, err := store.CreateFreezer(ctx, manager, storage.FreezerInput{Name: df.name, Type: df.kind, Temperature: decimal.NewFromInt(df.temp)})
-			if err != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &results[i]
+			r.err = demoTx(ctx, a.DB, func(tx *db.Tx) error {
+				var err error
+				r.stored, r.out, err = demoSiteStorage(tx, a.Storage, site.Code, tech)
 				return err
-			}
-			fid := strconv.FormatInt(f.ID, 10)
-			for r := 1; r <= df.racks; r++ {
-				if _, err := store.CreateRack(ctx, manager, fid, "Rack "+strconv.Itoa(r)); err != nil {
-					return err
-				}
-			}
-			var ids []string
-			if len(df.types) > 0 {
-				err = d.Gorm.WithContext(ctx).Raw(`SELECT accession FROM samples WHERE site_id = ? AND parent_id IS NOT NULL
-					AND status = 'received' AND specimen_type IN ? ORDER BY id`, tech.SiteID, df.types).Scan(&ids).Error
-				if err != nil {
-					return err
-				}
-			}
-			// One transaction per freezer: its boxes made and filled, 81 tubes at a time.
-			boxes := (len(ids)+80)/81 + 1
-			first := boxNo
-			err = d.Tx(ctx, func(tx *db.Tx) error {
-				boxNo = first
-				for b := 0; b < boxes; b++ {
-					boxNo++
-					bx, err := store.CreateBoxTx(tx, manager, storage.BoxInput{Barcode: fmt.Sprintf("%s-BX%04d", site.Code, boxNo), Freezer: fid,
-						Rack: "Rack " + strconv.Itoa(1+b%df.racks), RackSlot: strconv.Itoa(1 + b/df.racks), Rows: 9, Cols: 9})
-					if err != nil {
-						return err
-					}
-					if batch := ids[min(b*81, len(ids)):min(b*81+81, len(ids))]; len(batch) > 0 {
-						if _, err := store.FillTx(tx, tech, bx.Barcode, batch); err != nil {
-							return err
-						}
-					}
-				}
-				return nil
 			})
-			if err != nil {
-				return err
-			}
-			sum.Stored += len(ids)
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
+			return r.err
 		}
-		// A few tubes are out at the bench.
-		var out []string
-		if err := d.Gorm.WithContext(ctx).Raw(`SELECT accession FROM samples WHERE site_id = ? AND status = 'stored' AND NOT hold
-			ORDER BY id DESC LIMIT 4`, tech.SiteID).Scan(&out).Error; err != nil {
-			return err
-		}
-		for _, acc := range out {
-			if _, err := store.CheckOut(ctx, tech, acc, "ELISA run"); err != nil {
-				return err
-			}
-			sum.CheckedOut++
-		}
+		sum.Stored += r.stored
+		sum.CheckedOut += r.out
 	}
 	return nil
+}
+
+// demoSiteStorage sets up one site's freezers, racks and boxes, stores its live aliquots and
+// checks a few out, in the caller's transaction.
+func demoSiteStorage(tx *db.Tx, store *storage.Service, site string, tech auth.Actor) (stored, checkedOut int, err error) {
+	manager := auth.Actor{Username: "demo-seed", Role: auth.RoleAdmin, SiteID: tech.SiteID, SiteCode: site}
+	boxNo := 0
+	for _, df := range demoFreezers {
+		f, err := store.CreateFreezerTx(tx, manager, storage.FreezerInput{Name: df.name, Type: df.kind, Temperature: decimal.NewFromInt(df.temp)})
+		if err != nil {
+			return 0, 0, err
+		}
+		fid := strconv.FormatInt(f.ID, 10)
+		for r := 1; r <= df.racks; r++ {
+			if _, err := store.CreateRackTx(tx, manager, fid, "Rack "+strconv.Itoa(r)); err != nil {
+				return 0, 0, err
+			}
+		}
+		var ids []string
+		if len(df.types) > 0 {
+			err = tx.Raw(`SELECT accession FROM samples WHERE site_id = ? AND parent_id IS NOT NULL
+				AND status = 'received' AND specimen_type IN ? ORDER BY id`, tech.SiteID, df.types).Scan(&ids).Error
+			if err != nil {
+				return 0, 0, err
+			}
+		}
+		// Boxes filled 81 tubes at a time, and one spare.
+		for b := 0; b < (len(ids)+80)/81+1; b++ {
+			boxNo++
+			bx, err := store.CreateBoxTx(tx, manager, storage.BoxInput{Barcode: fmt.Sprintf("%s-BX%04d", site, boxNo), Freezer: fid,
+				Rack: "Rack " + strconv.Itoa(1+b%df.racks), RackSlot: strconv.Itoa(1 + b/df.racks), Rows: 9, Cols: 9})
+			if err != nil {
+				return 0, 0, err
+			}
+			if batch := ids[min(b*81, len(ids)):min(b*81+81, len(ids))]; len(batch) > 0 {
+				if _, err := store.FillTx(tx, tech, bx.Barcode, batch); err != nil {
+					return 0, 0, err
+				}
+			}
+		}
+		stored += len(ids)
+	}
+	// A few tubes are out at the bench.
+	var out []string
+	if err := tx.Raw(`SELECT accession FROM samples WHERE site_id = ? AND status = 'stored' AND NOT hold
+		ORDER BY id DESC LIMIT 4`, tech.SiteID).Scan(&out).Error; err != nil {
+		return 0, 0, err
+	}
+	for _, acc := range out {
+		if _, err := store.CheckOutTx(tx, tech, acc, "ELISA run"); err != nil {
+			return 0, 0, err
+		}
+	}
+	return stored, len(out), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -101,6 +102,7 @@ func (s seededReader) Read(p []byte) (int, error) {
 // ~240 participants with consents, some withdrawals and the visits already due.
 func demoStudiesAndParticipants(ctx context.Context, a *app.App, admin auth.Actor, perStudySite int, sum *Summary) ([]withdrawal, error) {
 	var later []withdrawal
+	var plans []participantPlan
 	studies := a.Studies
 	for _, ds := range demoStudies {
 		in := ds.in
@@ -150,56 +152,87 @@ func demoStudiesAndParticipants(ctx context.Context, a *app.App, admin auth.Acto
 			nurse := nurses[site.Code]
 			for i := 0; i < perStudySite; i++ {
 				enrolled := today.AddDate(0, 0, -rng.IntN(760))
-				in := participant.EnrolInput{Study: st.Code, EnrolledOn: enrolled.Format("2006-01-02"),
-					Sex: []string{"female", "male"}[rng.IntN(2)], BirthYear: ptr(1945 + rng.IntN(60))}
+				pl := participantPlan{site: site.Code, nurse: nurse, study: st.Code, version: version,
+					in: participant.EnrolInput{Study: st.Code, EnrolledOn: enrolled.Format("2006-01-02"),
+						Sex: []string{"female", "male"}[rng.IntN(2)], BirthYear: ptr(1945 + rng.IntN(60))}}
 				if st.PseudonymPattern != "" {
-					in.Pseudonym = fmt.Sprintf("MS-%06d", 100000+sum.Participants)
-				} else if in.Pseudonym, err = checkcode.Generate(seededReader{rng}, participant.PseudonymLength-2); err != nil {
+					pl.in.Pseudonym = fmt.Sprintf("MS-%06d", 100000+len(plans))
+				} else if pl.in.Pseudonym, err = checkcode.Generate(seededReader{rng}, participant.PseudonymLength-2); err != nil {
 					return nil, err
 				}
-				tiers := []string{"storage"}
+				pl.tiers = []string{"storage"}
 				for _, t := range doc.Tiers[1:] {
 					if rng.IntN(100) < 82 {
-						tiers = append(tiers, string(t))
+						pl.tiers = append(pl.tiers, string(t))
 					}
 				}
-				var due []participant.OpenVisitInput
 				for _, v := range st.Visits {
 					on := enrolled.AddDate(0, 0, v.DayOffset+rng.IntN(v.WindowAfter+1))
 					if on.After(today) {
 						break
 					}
-					due = append(due, participant.OpenVisitInput{Study: st.Code, Visit: v.Code, Date: on.Format("2006-01-02")})
+					pl.due = append(pl.due, participant.OpenVisitInput{Study: st.Code, Visit: v.Code, Date: on.Format("2006-01-02")})
 				}
-				// One transaction per participant: enrolment, consent and the visits already due.
-				var p participant.Participant
+				// About one consent in 16 is withdrawn later: some tiers, or all of it.
+				if pl.withdrawRoll = rng.IntN(100); pl.withdrawRoll < 6 {
+					pl.withdrawDaysAgo = rng.IntN(30)
+				}
+				plans = append(plans, pl)
+			}
+		}
+	}
+	// The plans are drawn in one sequence, so the data set is the same on every run; the
+	// transactions — one per participant: enrolment, consent and the visits already due —
+	// then run one site per worker.
+	results := make([]withdrawal, len(plans))
+	withdrawn := make([]bool, len(plans))
+	errs := make([]error, len(DemoSites))
+	var wg sync.WaitGroup
+	for n, site := range DemoSites {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k, pl := range plans {
+				if pl.site != site.Code {
+					continue
+				}
 				var c consent.Consent
-				err := a.DB.Tx(ctx, func(tx *db.Tx) error {
-					var err error
-					if p, err = people.EnrolTx(tx, nurse, in); err != nil {
+				err := demoTx(ctx, a.DB, func(tx *db.Tx) error {
+					p, err := people.EnrolTx(tx, pl.nurse, pl.in)
+					if err != nil {
 						return err
 					}
-					if c, err = consents.RecordTx(tx, nurse, p.Pseudonym, consent.RecordInput{Study: st.Code, Version: version,
-						SignedOn: in.EnrolledOn, Tiers: tiers}); err != nil {
+					if c, err = consents.RecordTx(tx, pl.nurse, p.Pseudonym, consent.RecordInput{Study: pl.study, Version: pl.version,
+						SignedOn: pl.in.EnrolledOn, Tiers: pl.tiers}); err != nil {
 						return err
 					}
-					for _, v := range due {
-						if _, err := people.OpenVisitTx(tx, nurse, p.Pseudonym, v); err != nil {
+					for _, v := range pl.due {
+						if _, err := people.OpenVisitTx(tx, pl.nurse, p.Pseudonym, v); err != nil {
 							return err
 						}
 					}
 					return nil
 				})
 				if err != nil {
-					return nil, err
+					errs[n] = err
+					return
 				}
-				sum.Participants++
-				sum.Consents++
-				sum.Visits += len(due)
-				if w, ok := demoWithdrawal(nurse, p, c, rng, today); ok {
-					later = append(later, w)
-				}
+				results[k], withdrawn[k] = demoWithdrawal(pl, c, today)
 			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	for k, pl := range plans {
+		sum.Participants++
+		sum.Consents++
+		sum.Visits += len(pl.due)
+		if withdrawn[k] {
+			later = append(later, results[k])
 		}
 	}
 	return later, nil
@@ -214,19 +247,29 @@ type withdrawal struct {
 	in        consent.WithdrawInput
 }
 
-// demoWithdrawal decides whether about one consent in 16 is withdrawn: some tiers, or the
-// whole consent.
-func demoWithdrawal(nurse auth.Actor, p participant.Participant, c consent.Consent, rng *rand.Rand, today time.Time) (withdrawal, bool) {
-	roll := rng.IntN(100)
-	if roll >= 6 {
+// participantPlan is one demo participant, drawn before any of them is written.
+type participantPlan struct {
+	site, study, version string
+	nurse                auth.Actor
+	in                   participant.EnrolInput
+	tiers                []string
+	due                  []participant.OpenVisitInput
+	// withdrawRoll below 6 withdraws the consent withdrawDaysAgo days ago (some tiers from
+	// 3 up, all below).
+	withdrawRoll, withdrawDaysAgo int
+}
+
+// demoWithdrawal turns a plan's withdrawal draw into the withdrawal of consent c.
+func demoWithdrawal(pl participantPlan, c consent.Consent, today time.Time) (withdrawal, bool) {
+	if pl.withdrawRoll >= 6 {
 		return withdrawal{}, false
 	}
-	in := consent.WithdrawInput{Reason: "participant's request by letter", WithdrawnOn: today.AddDate(0, 0, -rng.IntN(30)).Format("2006-01-02")}
-	if roll >= 3 && len(c.Tiers) > 1 {
+	in := consent.WithdrawInput{Reason: "participant's request by letter", WithdrawnOn: today.AddDate(0, 0, -pl.withdrawDaysAgo).Format("2006-01-02")}
+	if pl.withdrawRoll >= 3 && len(c.Tiers) > 1 {
 		in.Tiers = []string{string(c.Tiers[len(c.Tiers)-1])}
 	}
 	if in.WithdrawnOn < c.SignedOn.Format("2006-01-02") {
 		in.WithdrawnOn = today.Format("2006-01-02")
 	}
-	return withdrawal{nurse: nurse, pseudonym: p.Pseudonym, consentID: c.ID, in: in}, true
+	return withdrawal{nurse: pl.nurse, pseudonym: pl.in.Pseudonym, consentID: c.ID, in: in}, true
 }
