@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"biobank/internal/audit"
@@ -23,7 +26,10 @@ import (
 // transactions never wait for each other in a circle:
 //
 //  1. reference rows read under a share lock (a consent document's version);
-//  2. participants (consent withdrawal, enrolment);
+//  2. participants: FOR UPDATE to change them or their consents (withdrawal, enrolment,
+//     collection), FOR SHARE before aliquoting one of their tubes, whose children reference
+//     the participant (their foreign key's share lock would otherwise be taken after the
+//     tube's lock and deadlock with a withdrawal);
 //  3. boxes (placements into a box, box moves), in id order when several;
 //  4. samples, in id order when several (a parent before its children, since a child's id
 //     is always greater);
@@ -69,7 +75,36 @@ var ErrUnaudited = errors.New("db: the transaction changed rows but recorded no 
 // recorded audit events are appended in one call and the transaction commits; an error, a
 // panic (re-raised), a failed append or a cancelled context rolls everything back — domain
 // rows and events alike.
+//
+// A transaction that fails with a serialization failure or a deadlock is run again, up to
+// three times in all, so fn must be safe to run more than once (it is: it only works on
+// the database through tx). This is a safety net: a deadlock found in a test is fixed at
+// its cause, by the lock order above.
 func (d *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = d.tx(ctx, fn)
+		if attempt == maxAttempts || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		slog.Warn("transaction retried", "attempt", attempt, "error", err)
+		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+	}
+}
+
+// maxAttempts is how often a transaction is tried when it keeps failing with a
+// serialization failure or a deadlock.
+const maxAttempts = 3
+
+// retryable reports whether err is a serialization failure (40001) or a deadlock (40P01),
+// after which the same transaction may succeed when run again.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// tx is one attempt of Tx.
+func (d *DB) tx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{}
 	err := d.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		// Every statement made from g carries this context, so the write watcher can find

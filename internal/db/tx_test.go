@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"biobank/internal/db"
@@ -166,5 +167,52 @@ func TestIsUniqueViolation(t *testing.T) {
 				t.Errorf("IsUniqueViolation(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTx_RetriesADeadlock: two transactions lock two rows in opposite orders; PostgreSQL
+// breaks the deadlock by failing one, which the helper runs again, so both succeed. (The
+// retry is a safety net; the application's own transactions keep one lock order.)
+func TestTx_RetriesADeadlock(t *testing.T) {
+	d := newProbeTable(t)
+	ctx := context.Background()
+	if err := d.Gorm.Exec("INSERT INTO tx_probes (id, note) VALUES (1, 'a'), (2, 'b')").Error; err != nil {
+		t.Fatal(err)
+	}
+	var aLocked, bLocked sync.WaitGroup
+	aLocked.Add(1)
+	bLocked.Add(1)
+	cross := func(first, second int64, mine, theirs *sync.WaitGroup) func() error {
+		attempts := 0
+		return func() error {
+			return d.Tx(ctx, func(tx *db.Tx) error {
+				tx.Unaudited("probe rows of the transaction tests")
+				attempts++
+				if err := tx.Exec("UPDATE tx_probes SET note = note || '+' WHERE id = ?", first).Error; err != nil {
+					return err
+				}
+				if attempts == 1 {
+					mine.Done()
+					theirs.Wait()
+				}
+				return tx.Exec("UPDATE tx_probes SET note = note || '+' WHERE id = ?", second).Error
+			})
+		}
+	}
+	one, two := cross(1, 2, &aLocked, &bLocked), cross(2, 1, &bLocked, &aLocked)
+	errs := make(chan error, 2)
+	go func() { errs <- one() }()
+	go func() { errs <- two() }()
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("a transaction failed despite the retry: %v", err)
+		}
+	}
+	var notes []string
+	if err := d.Gorm.Model(&txProbe{}).Order("id").Pluck("note", &notes).Error; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(notes) != "[a++ b++]" {
+		t.Errorf("notes %v, want each row updated once by each transaction", notes)
 	}
 }

@@ -65,6 +65,17 @@ func (s *Service) AliquotTx(tx *db.Tx, actor auth.Actor, code string, in Split) 
 	}
 	var children []Sample
 	err := func() error {
+		// The participant before the tube (the lock order of db.Tx): a share lock lets
+		// aliquots of one participant run side by side, but queues them with a consent
+		// withdrawal, which then either holds the tube first (and this split is refused)
+		// or sees the children made here and holds them too.
+		found, err := s.find(tx.DB, code)
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec("SELECT 1 FROM participants WHERE id = ? FOR SHARE", found.ParticipantID).Error; err != nil {
+			return err
+		}
 		parent, err := s.lock(tx, actor, code)
 		if err != nil {
 			return err
