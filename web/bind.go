@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,8 @@ import (
 )
 
 // bindJSON decodes the request body into v strictly: the body must be one JSON object of
-// the right shape, with no unknown fields. Anything else is a 400 that names the problem.
+// the right shape, with no unknown fields, and text PostgreSQL can store (valid UTF-8, no
+// NUL). Anything else is a 400 that names the problem.
 func bindJSON(c echo.Context, v any) error {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	if ct != "" {
@@ -23,7 +25,21 @@ func bindJSON(c echo.Context, v any) error {
 			return echo.NewHTTPError(http.StatusUnsupportedMediaType)
 		}
 	}
-	dec := json.NewDecoder(c.Request().Body)
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return malformed(err)
+	}
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case len(trimmed) == 0:
+		return &malformedError{Message: "The body is empty; send a JSON object."}
+	case trimmed[0] != '{':
+		return &malformedError{Message: "The body must be a JSON object."}
+	}
+	if err := checkJSONText(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return malformed(err)

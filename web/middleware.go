@@ -63,6 +63,8 @@ func (s *Server) middleware() {
 	e.Use(middleware.BodyLimit("2M"))
 	e.Use(s.authenticate)
 	e.Use(s.authorize)
+	// After the access checks: whoever may not call a route is told so, whatever they sent.
+	e.Use(s.checkInput)
 }
 
 func actorName(c echo.Context) string {

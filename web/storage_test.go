@@ -758,8 +758,13 @@ func TestImportPage_PreviewAndConfirm(t *testing.T) {
 	p = tech.submit(t, page, page+"/confirm", url.Values{"data": {unclean}}).wantStatus(t, http.StatusConflict)
 	p.wantTestID(t, "import-not-clean")
 	p.wantTestID(t, "import-error")
-	tech.submit(t, page, page+"/confirm", url.Values{"data": {"\x00garbage"}}).wantStatus(t, http.StatusUnprocessableEntity).
+	tech.submit(t, page, page+"/confirm", url.Values{"data": {"garbage"}}).wantStatus(t, http.StatusUnprocessableEntity).
 		wantTestID(t, "import-problems")
+	// Text that cannot be stored is refused where it enters, naming the field.
+	p = tech.submit(t, page, page+"/confirm", url.Values{"data": {"\x00garbage"}}).wantStatus(t, http.StatusBadRequest)
+	if msg := p.wantTestID(t, "error-message").Text(); !strings.Contains(msg, `"data"`) || !strings.Contains(msg, "NUL") {
+		t.Errorf("NUL in the form: %q", msg)
+	}
 	a.assertUnchanged(t, before)
 
 	// A clean file: the preview, then one confirmation places every tube.
@@ -846,7 +851,7 @@ func TestRoleMatrix_StoragePages(t *testing.T) {
 		{"POST", "/storage/boxes", url.Values{"barcode": {"B!"}, "freezer": {idOf(f1.ID)}, "box_type": {"1"}}, 422, managers},
 		{"POST", "/storage/box-types", url.Values{"name": {"none"}, "rows": {"0"}, "cols": {"0"}}, 422, admin},
 		{"POST", "/storage/import", url.Values{}, 422, lab},
-		{"POST", "/storage/import/confirm", url.Values{"data": {"\x00"}}, 422, lab},
+		{"POST", "/storage/import/confirm", url.Values{"data": {"no rack file here"}}, 422, lab},
 		{"POST", "/boxes/BX1", url.Values{"sample": {smp}, "position": {"Z9"}}, 422, lab},
 		{"POST", "/boxes/BX1/move", url.Values{"freezer": {idOf(f1.ID)}, "reason": {""}}, 422, managers},
 		{"POST", "/samples/" + smp + "/storage", url.Values{"action": {"checkin"}}, 422, lab},
