@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -117,27 +118,45 @@ func (s *Server) auditExportCSV(c echo.Context) error {
 		return err
 	}
 	filter.Limit = audit.MaxPageSize
+	// The first page is read before the first byte goes out, so a refused filter or an
+	// unreachable database is an ordinary error response, not an empty file.
+	page, err := audit.List(c.Request().Context(), s.db.Gorm, filter)
+	if err != nil {
+		return err
+	}
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="audit-trail.csv"`)
+	w.Header().Set(echo.HeaderCacheControl, "no-store")
 	w.WriteHeader(http.StatusOK)
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"seq", "at", "actor", "site", "action", "entity_type", "entity_id", "reason", "before", "after", "prev_hash", "hash"})
 	for {
-		page, err := audit.List(c.Request().Context(), s.db.Gorm, filter)
-		if err != nil {
-			return err
-		}
 		for _, e := range page.Events {
 			_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339Nano), e.Actor, e.Site, e.Action,
 				e.EntityType, e.EntityID, e.Reason, string(e.Before), string(e.After), e.PrevHash, e.Hash})
 		}
 		cw.Flush()
+		if err := cw.Error(); err != nil {
+			abortStream(c, "audit export", err)
+		}
 		if page.NextCursor == 0 {
-			return cw.Error()
+			return nil
 		}
 		filter.Cursor = page.NextCursor
+		if page, err = audit.List(c.Request().Context(), s.db.Gorm, filter); err != nil {
+			abortStream(c, "audit export", err)
+		}
 	}
+}
+
+// abortStream ends a streamed response that failed after its status was sent: it logs the
+// error and aborts the connection, so the client sees a broken transfer rather than a
+// shorter file that looks complete.
+func abortStream(c echo.Context, what string, err error) {
+	slog.Error(what+" failed after the response began; connection aborted", "path", c.Request().URL.Path,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
+	panic(http.ErrAbortHandler)
 }
 
 // nextPageURL is the link to the next page of a keyset-paginated list: the same query with
