@@ -414,7 +414,8 @@ func TestAPISamples_ProcessingComputesSPREC(t *testing.T) {
 	a.wantEvent(t, "sample", serum, "sample.process", "technician")
 
 	// Facts left out are X, never a guess.
-	got = a.api(t, "POST", samplePath(serum, "/processing"), tech, map[string]any{"pre_centrifugation_temp": "rt"}).
+	got = a.api(t, "POST", samplePath(serum, "/processing"), tech, map[string]any{"pre_centrifugation_temp": "rt",
+		"reason": "the recorded times were another tube's"}).
 		wantStatus(t, http.StatusOK).object(t)
 	if got["sprec"] != "SER-SST-X-X-X-X-X" {
 		t.Errorf("sprec %v with only a temperature known, want SER-SST-X-X-X-X-X", got["sprec"])

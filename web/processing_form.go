@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -17,17 +16,14 @@ var processingFields = []string{"started_at", "pre_centrifugation_temp",
 	"spin1_none", "spin1_g", "spin1_minutes", "spin1_temp", "spin1_brake",
 	"spin2_none", "spin2_g", "spin2_minutes", "spin2_temp", "spin2_brake",
 	"centrifugation_ended_at", "post_centrifugation_temp", "frozen_at", "storage_container", "storage_temperature",
-	"collection", "warm_ischaemia_min", "cold_ischaemia_min", "fixation_type", "fixation_min"}
+	"collection", "warm_ischaemia_min", "cold_ischaemia_min", "fixation_type", "fixation_min", "reason"}
 
 const datetimeLocal = "2006-01-02T15:04"
 
 // processingForm pre-fills the form from the sample's stored record.
 func processingForm(smp sample.Sample) templates.Form {
 	f := templates.NewForm()
-	var p sample.Processing
-	if len(smp.Processing) > 0 {
-		_ = json.Unmarshal(smp.Processing, &p)
-	}
+	p, _ := sample.ProcessingOf(smp) // an unreadable record pre-fills nothing
 	at := func(t *time.Time) string {
 		if t == nil {
 			return ""

@@ -205,7 +205,12 @@ func (s *Server) processingPage(c echo.Context) error {
 func (s *Server) renderProcessing(c echo.Context, status int, smp sample.Sample, f templates.Form) error {
 	p := s.page(c, "Processing "+smp.Accession)
 	p.Nav = "samples"
-	return s.render(c, status, templates.ProcessingPage(p, templates.ProcessingView{Sample: smp, Form: f, Solid: smp.SpecimenType == "tissue"}))
+	recorded := false
+	if pr, err := sample.ProcessingOf(smp); err == nil {
+		recorded = pr.HasFacts()
+	}
+	return s.render(c, status, templates.ProcessingPage(p, templates.ProcessingView{Sample: smp, Form: f,
+		Solid: smp.SpecimenType == "tissue", Recorded: recorded}))
 }
 
 func (s *Server) recordProcessing(c echo.Context) error {
@@ -216,20 +221,23 @@ func (s *Server) recordProcessing(c echo.Context) error {
 	}
 	f := formFrom(c, processingFields...)
 	in, err := processingFromForm(f)
+	var done sample.Sample
 	if err == nil {
-		smp, err = s.app.Samples.RecordProcessing(ctx, actor(c), smp.Accession, in)
+		in.Reason = f.Value("reason")
+		done, err = s.app.Samples.RecordProcessing(ctx, actor(c), smp.Accession, in)
 	}
 	if err != nil {
 		if formError(&f, err) {
+			// The page comes back for the same sample, with everything typed.
 			return s.renderProcessing(c, http.StatusUnprocessableEntity, smp, f)
 		}
 		return err
 	}
 	msg := "Processing recorded."
-	if smp.SPREC != "" {
-		msg += " SPREC " + smp.SPREC + "."
+	if done.SPREC != "" {
+		msg += " SPREC " + done.SPREC + "."
 	}
-	return s.seeOther(c, templates.SamplePath(smp.Accession), msg)
+	return s.seeOther(c, templates.SamplePath(done.Accession), msg)
 }
 
 func (s *Server) aliquotPage(c echo.Context) error {

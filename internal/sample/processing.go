@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
 	"biobank/internal/db"
+	"biobank/internal/input"
 	"biobank/internal/sprec"
 )
 
@@ -41,6 +43,18 @@ type Processing struct {
 	WarmIschaemiaNA bool   `json:"warm_ischaemia_na,omitempty"`
 	FixationType    string `json:"fixation_type,omitempty"`
 	FixationMin     *int   `json:"fixation_min,omitempty"`
+
+	// Reason is why recorded facts are replaced (a correction): required then, kept in the
+	// audit event, never in the record itself.
+	Reason string `json:"reason,omitempty"`
+}
+
+// HasFacts reports whether the record holds any pre-analytical fact (the primary
+// container alone is not one: it is copied from the collection).
+func (p Processing) HasFacts() bool {
+	p.PrimaryContainer, p.Reason = "", ""
+	b, err := json.Marshal(p)
+	return err != nil || string(b) != "{}"
 }
 
 // Spin is one centrifugation as recorded.
@@ -68,6 +82,9 @@ func minutes(m *int, na bool) sprec.Duration {
 	}
 	return sprec.Known(time.Duration(*m) * time.Minute)
 }
+
+// ProcessingOf reads a sample's stored processing record (the web forms pre-fill from it).
+func ProcessingOf(smp Sample) (Processing, error) { return processingOf(smp) }
 
 // processingOf reads a sample's stored processing record.
 func processingOf(smp Sample) (Processing, error) {
@@ -167,6 +184,17 @@ func (s *Service) RecordProcessingTx(tx *db.Tx, actor auth.Actor, code string, p
 	if err := actor.Require(labRoles...); err != nil {
 		return Sample{}, err
 	}
+	reason := strings.TrimSpace(p.Reason)
+	p.Reason = ""
+	if !p.HasFacts() {
+		return Sample{}, apperr.Invalid("processing", "Record at least one processing fact; an empty record would erase what is recorded.")
+	}
+	if reason != "" {
+		var err error
+		if reason, err = input.Reason(reason); err != nil {
+			return Sample{}, err
+		}
+	}
 	now := s.Now()
 	for field, t := range map[string]*time.Time{"started_at": p.StartedAt, "centrifugation_ended_at": p.CentrifugationEndedAt, "frozen_at": p.FrozenAt} {
 		if t != nil && t.After(now.Add(5*time.Minute)) {
@@ -196,6 +224,10 @@ func (s *Service) RecordProcessingTx(tx *db.Tx, actor auth.Actor, code string, p
 		if err != nil {
 			return err
 		}
+		if prev.HasFacts() && reason == "" {
+			return apperr.InvalidCode("reason", "reason_required", fmt.Sprintf(
+				"Processing of %s is already recorded: replacing it is a correction, so give the reason.", smp.Accession))
+		}
 		if prev.PrimaryContainer != "" && p.PrimaryContainer == "" {
 			p.PrimaryContainer = prev.PrimaryContainer
 			if raw, err = json.Marshal(p); err != nil {
@@ -211,6 +243,7 @@ func (s *Service) RecordProcessingTx(tx *db.Tx, actor auth.Actor, code string, p
 			return err
 		}
 		e := actor.Entry("sample.process", "sample", smp.Accession)
+		e.Reason = reason
 		e.Before, e.After = before, processingEvent{SPREC: smp.SPREC, Processing: json.RawMessage(raw)}
 		tx.Record(e)
 		return s.passOnProcessing(tx, actor, smp, prev, p, now)

@@ -71,7 +71,6 @@ func recordProcessingMissingFactsGiveX(t *testing.T, w world) {
 		forget func(*sample.Processing)
 		want   string
 	}{
-		{"nothing recorded", func(p *sample.Processing) { *p = sample.Processing{} }, "SER-SST-X-X-X-X-X"},
 		{"start time", func(p *sample.Processing) { p.StartedAt = nil }, "SER-SST-X-B-N-B-A"},
 		{"pre-centrifugation temperature", func(p *sample.Processing) { p.PreCentrifugationTemp = sprec.TempUnknown }, "SER-SST-X-B-N-B-A"},
 		{"spin speed", func(p *sample.Processing) { p.Centrifugation.G = nil }, "SER-SST-A-X-N-B-A"},
@@ -85,6 +84,7 @@ func recordProcessingMissingFactsGiveX(t *testing.T, w world) {
 			spin := *full.Centrifugation
 			p.Centrifugation = &spin
 			c.forget(&p)
+			p.Reason = "test: the same record with one fact left out" // a correction after the first
 			got, err := w.samples.RecordProcessing(ctx, w.tech, smp.Accession, p)
 			if err != nil {
 				t.Fatal(err)
@@ -171,6 +171,7 @@ func aliquotInheritsProcessingAndPrimaryContainer(t *testing.T, w world) {
 		t.Errorf("grandchild %s SPREC %q", grand[0].SpecimenType, grand[0].SPREC)
 	}
 	p.StorageTemperature = sprec.StoreMinus20
+	p.Reason = "stored at −20 °C, not −80 °C" // the aliquot's inherited record is corrected
 	again, err := w.samples.RecordProcessing(ctx, w.tech, kids[1].Accession, p)
 	if err != nil {
 		t.Fatal(err)
@@ -219,5 +220,54 @@ func TestRecordProcessing_LaterRecordReachesInheritingAliquots(t *testing.T) {
 	}
 	if got := w.mustGet(t, kids[2].Accession).SPREC; got != ownCode || got == "SER-SST-A-B-N-B-A" {
 		t.Errorf("the aliquot with its own record now has SPREC %q, want its own %q", got, ownCode)
+	}
+}
+
+// TestRecordProcessing_RefusesAnEmptyRecordAndAnUnexplainedCorrection: a request with no
+// facts would erase what is recorded, and replacing recorded facts is a correction that
+// needs a reason; both are refused and write nothing. With a reason, the correction is
+// made and the reason is in the audit event.
+func TestRecordProcessing_RefusesAnEmptyRecordAndAnUnexplainedCorrection(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	smp := w.mustReceived(t, "serum", "SST", "5")
+	before := w.tally(t)
+	_, err := w.samples.RecordProcessing(ctx, w.tech, smp.Accession, sample.Processing{})
+	wantValidation(t, err, "processing")
+	_, err = w.samples.RecordProcessing(ctx, w.tech, smp.Accession, sample.Processing{PrimaryContainer: "SST", Reason: "why not"})
+	wantValidation(t, err, "processing")
+	w.unchanged(t, before)
+
+	if _, err := w.samples.RecordProcessing(ctx, w.tech, smp.Accession, workedSerum(smp.CollectedAt)); err != nil {
+		t.Fatal(err)
+	}
+	recorded := w.mustGet(t, smp.Accession)
+	before = w.tally(t)
+	_, err = w.samples.RecordProcessing(ctx, w.tech, smp.Accession, sample.Processing{})
+	wantValidation(t, err, "processing")
+	changed := workedSerum(smp.CollectedAt)
+	changed.PreCentrifugationTemp = sprec.TempCold
+	_, err = w.samples.RecordProcessing(ctx, w.tech, smp.Accession, changed)
+	if v := wantValidation(t, err, "reason"); v.Code != "reason_required" {
+		t.Errorf("code %q, want reason_required", v.Code)
+	}
+	w.unchanged(t, before)
+	if got := w.mustGet(t, smp.Accession); got.SPREC != recorded.SPREC || string(got.Processing) != string(recorded.Processing) {
+		t.Errorf("refused corrections changed the record: %s %s", got.SPREC, got.Processing)
+	}
+
+	changed.Reason = "kept on ice, not at room temperature"
+	got, err := w.samples.RecordProcessing(ctx, w.tech, smp.Accession, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SPREC == recorded.SPREC || strings.Contains(string(got.Processing), "reason") {
+		t.Errorf("correction: SPREC %q (was %q), record %s", got.SPREC, recorded.SPREC, got.Processing)
+	}
+	var reason string
+	if err := w.db.Gorm.Raw("SELECT reason FROM audit_events WHERE action = 'sample.process' AND entity_id = ? ORDER BY seq DESC LIMIT 1",
+		smp.Accession).Scan(&reason).Error; err != nil || reason != changed.Reason {
+		t.Errorf("audit reason %q (%v), want %q", reason, err, changed.Reason)
 	}
 }
