@@ -882,7 +882,7 @@ func (a *app) mustFreezer(tb testing.TB, username, name, typ string) storage.Fre
 func (a *app) mustFreezerAt(tb testing.TB, username, site, name, typ string) storage.Freezer {
 	tb.Helper()
 	f, err := a.storageService().CreateFreezer(context.Background(), a.actorOf(tb, username),
-		storage.FreezerInput{Name: name, Type: typ, Temperature: decimal.RequireFromString(setPoints[typ]), Site: site})
+		storage.FreezerInput{Name: name, Type: typ, Temperature: ptr(decimal.RequireFromString(setPoints[typ])), Site: site})
 	if err != nil {
 		tb.Fatalf("create freezer %s: %v", name, err)
 	}

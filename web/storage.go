@@ -77,11 +77,15 @@ func (s *Server) storageForm(c echo.Context, name string, f templates.Form, do f
 func (s *Server) createFreezer(c echo.Context) error {
 	f := formFrom(c, "name", "type", "temperature")
 	return s.storageForm(c, "freezer", f, func() (string, error) {
-		t, err := formDecimal(f, "temperature", "set-point", true)
-		if err != nil {
-			return "", err
+		in := storage.FreezerInput{Name: f.Value("name"), Type: f.Value("type")}
+		if strings.TrimSpace(f.Value("temperature")) != "" {
+			t, err := formDecimal(f, "temperature", "set-point", true)
+			if err != nil {
+				return "", err
+			}
+			in.Temperature = &t
 		}
-		fr, err := s.app.Storage.CreateFreezer(c.Request().Context(), actor(c), storage.FreezerInput{Name: f.Value("name"), Type: f.Value("type"), Temperature: t})
+		fr, err := s.app.Storage.CreateFreezer(c.Request().Context(), actor(c), in)
 		return "Freezer " + fr.Name + " was added.", err
 	})
 }
@@ -298,12 +302,15 @@ func (s *Server) importConfirm(c echo.Context) error {
 func (s *Server) sampleStorageAction(c echo.Context) error {
 	f := formFrom(c, "reason")
 	return s.sampleForm(c, "storage", f, func() (sample.Sample, string, error) {
-		if c.FormValue("action") == "checkin" {
+		switch c.FormValue("action") {
+		case "checkin":
 			smp, err := s.app.Storage.CheckIn(c.Request().Context(), actor(c), c.Param("code"))
 			return smp, "Checked in: back in its position.", err
+		case "checkout":
+			smp, err := s.app.Storage.CheckOut(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
+			return smp, "Checked out: its position stays reserved.", err
 		}
-		smp, err := s.app.Storage.CheckOut(c.Request().Context(), actor(c), c.Param("code"), f.Value("reason"))
-		return smp, "Checked out: its position stays reserved.", err
+		return sample.Sample{}, "", apperr.Invalid("action", "Choose check out or check in.")
 	})
 }
 

@@ -643,8 +643,13 @@ func TestSamplePage_LocationAndCheckOut(t *testing.T) {
 	a.wantEvent(t, "sample", ids[1], "sample.check_in", "technician")
 	tech.get(t, "/storage/checked-out").wantStatus(t, http.StatusOK).wantTestID(t, "checked-out-empty")
 
-	// Refused: a reason too long is shown beside the field; a held sample stays in.
+	// Refused: a post without the action (neither check out nor in) changes nothing; a
+	// reason too long is shown beside the field; a held sample stays in.
 	before := a.state(t)
+	tech.submit(t, smp, smp+"/storage", url.Values{"reason": {"assay"}}).wantStatus(t, http.StatusUnprocessableEntity)
+	if st := a.mustSample(t, strings.TrimPrefix(smp, "/samples/")).Status; st != "stored" {
+		t.Errorf("a post without an action left %s %s, want it stored", smp, st)
+	}
 	long := strings.Repeat("x", 501)
 	p = tech.submit(t, smp, smp+"/storage", url.Values{"action": {"checkout"}, "reason": {long}}).wantStatus(t, http.StatusUnprocessableEntity)
 	if p.text("#e-f-storage-reason") == "" {

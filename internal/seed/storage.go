@@ -83,7 +83,7 @@ func demoSiteStorage(tx *db.Tx, store *storage.Service, site string, tech auth.A
 	manager := auth.Actor{Username: "demo-seed", Role: auth.RoleAdmin, SiteID: tech.SiteID, SiteCode: site}
 	boxNo := 0
 	for _, df := range demoFreezers {
-		f, err := store.CreateFreezerTx(tx, manager, storage.FreezerInput{Name: df.name, Type: df.kind, Temperature: decimal.NewFromInt(df.temp)})
+		f, err := store.CreateFreezerTx(tx, manager, storage.FreezerInput{Name: df.name, Type: df.kind, Temperature: ptr(decimal.NewFromInt(df.temp))})
 		if err != nil {
 			return 0, 0, err
 		}

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"biobank/internal/db"
 	"biobank/internal/storage"
+	"biobank/internal/testkit"
 )
 
 // TestCompose_OneTransactionAcrossAreas places, moves and checks out samples (storage) and
@@ -126,4 +129,30 @@ func TestFill_PlacesABatchOrNothing(t *testing.T) {
 	if _, err := w.store.Fill(ctx, w.tech, "BXF", make([]string, storage.MaxFill+1)); err == nil {
 		t.Error("a batch over the limit was accepted")
 	}
+}
+
+// TestCreateFreezer_SetPointFollowsTheType: without a set-point a freezer gets its type's
+// usual one; a set-point its type cannot hold is refused and nothing is written.
+func TestCreateFreezer_SetPointFollowsTheType(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	for typ, want := range map[string]string{"-80": "-80", "-20": "-20", "ln2": "-196", "4": "4", "rt": "20"} {
+		f, err := w.store.CreateFreezer(ctx, w.admin, storage.FreezerInput{Name: "Default " + typ, Type: typ, Site: "LUX"})
+		if err != nil {
+			t.Fatalf("%s without a set-point: %v", typ, err)
+		}
+		if f.Temperature.String() != want {
+			t.Errorf("%s freezer set to %s °C, want %s", typ, f.Temperature, want)
+		}
+	}
+	before := w.snapshot(t)
+	check := testkit.Unchanged(t, w.db, "freezers")
+	for _, bad := range []struct{ typ, temp string }{{"-80", "40"}, {"-80", "0"}, {"-20", "-80"}, {"ln2", "-80"}, {"4", "-20"}, {"rt", "4"}} {
+		_, err := w.store.CreateFreezer(ctx, w.admin, storage.FreezerInput{Name: "Bad " + bad.typ, Type: bad.typ, Site: "LUX",
+			Temperature: ptr(decimal.RequireFromString(bad.temp))})
+		wantValidation(t, err, "temperature")
+	}
+	check()
+	w.unchanged(t, before)
 }

@@ -101,7 +101,7 @@ func newWorld(tb testing.TB) world {
 func (w world) mustFreezer(tb testing.TB, name, typ, site string) storage.Freezer {
 	tb.Helper()
 	f, err := w.store.CreateFreezer(context.Background(), w.admin, storage.FreezerInput{Name: name, Type: typ,
-		Temperature: decimal.RequireFromString(map[string]string{"-80": "-80", "-20": "-20", "ln2": "-196", "4": "4", "rt": "20"}[typ]), Site: site})
+		Temperature: ptr(decimal.RequireFromString(map[string]string{"-80": "-80", "-20": "-20", "ln2": "-196", "4": "4", "rt": "20"}[typ])), Site: site})
 	if err != nil {
 		tb.Fatalf("create freezer %s: %v", name, err)
 	}
@@ -334,3 +334,5 @@ func (w world) unchanged(tb testing.TB, before snapshot) {
 		tb.Errorf("a refused request wrote something:\nbefore %v\nafter  %v", before, after)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -100,12 +100,29 @@ var (
 // FreezerTypes are the kinds of storage unit.
 var FreezerTypes = []string{"-80", "-20", "ln2", "4", "rt"}
 
-// FreezerInput is a freezer as entered.
+// FreezerInput is a freezer as entered. Without a temperature the set-point is the usual
+// one of the type.
 type FreezerInput struct {
-	Name        string          `json:"name"`
-	Type        string          `json:"type"`
-	Temperature decimal.Decimal `json:"temperature"`
-	Site        string          `json:"site"`
+	Name        string           `json:"name"`
+	Type        string           `json:"type"`
+	Temperature *decimal.Decimal `json:"temperature"`
+	Site        string           `json:"site"`
+}
+
+// setPointRange is the set-points a type of storage unit can hold, and the usual one.
+type setPointRange struct {
+	label           string
+	min, usual, max int64
+}
+
+// setPointRanges are the set-points by freezer type: what such a unit can hold, so that a
+// slip (40 °C for a −80 freezer) is refused.
+var setPointRanges = map[string]setPointRange{
+	"-80": {"−80 °C freezer", -95, -80, -60},
+	"-20": {"−20 °C freezer", -30, -20, -15},
+	"ln2": {"liquid nitrogen", -196, -196, -130},
+	"4":   {"refrigerator", 2, 4, 8},
+	"rt":  {"room-temperature", 15, 20, 25},
 }
 
 // CreateFreezer adds a freezer at a site (the actor's own unless named).
@@ -131,17 +148,18 @@ func (s *Service) CreateFreezerTx(tx *db.Tx, actor auth.Actor, in FreezerInput) 
 	if err != nil {
 		return Freezer{}, err
 	}
-	known := false
-	for _, t := range FreezerTypes {
-		known = known || t == strings.TrimSpace(in.Type)
-	}
+	kind, known := setPointRanges[strings.TrimSpace(in.Type)]
 	if !known {
 		return Freezer{}, apperr.Invalid("type", "The freezer type is one of -80, -20, ln2, 4 or rt.")
 	}
-	if in.Temperature.LessThan(decimal.NewFromInt(-200)) || in.Temperature.GreaterThan(decimal.NewFromInt(40)) {
-		return Freezer{}, apperr.Invalid("temperature", "The set-point must be from −200 to 40 °C.")
+	temp := decimal.NewFromInt(kind.usual)
+	if in.Temperature != nil {
+		temp = *in.Temperature
 	}
-	f := Freezer{Name: name, Type: strings.TrimSpace(in.Type), Temperature: in.Temperature, Active: true}
+	if temp.LessThan(decimal.NewFromInt(kind.min)) || temp.GreaterThan(decimal.NewFromInt(kind.max)) {
+		return Freezer{}, apperr.Invalid("temperature", fmt.Sprintf("A %s unit's set-point is from %d to %d °C.", kind.label, kind.min, kind.max))
+	}
+	f := Freezer{Name: name, Type: strings.TrimSpace(in.Type), Temperature: temp, Active: true}
 	err = func() error {
 		if f.SiteID, err = siteFor(tx.DB, actor, in.Site); err != nil {
 			return err
