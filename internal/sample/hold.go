@@ -183,7 +183,6 @@ func (s *Service) DecideTx(tx *db.Tx, actor auth.Actor, code string, d Decision,
 		if smp.HoldKind != HoldConsent {
 			return apperr.Conflict("no_consent_hold", "", fmt.Sprintf("%s is not held for a consent withdrawal.", smp.Accession))
 		}
-		before := smp.record()
 		if d == DecideKeep {
 			may, err := consent.MayUse(tx.DB, smp.ParticipantID, smp.StudyID, study.TierStorage)
 			if err != nil {
@@ -193,34 +192,70 @@ func (s *Service) DecideTx(tx *db.Tx, actor auth.Actor, code string, d Decision,
 				return apperr.Conflict("consent_forbids_keeping", "decision",
 					fmt.Sprintf("The participant's consent no longer grants storage: %s cannot be kept.", smp.Accession))
 			}
-			smp.Hold, smp.HoldKind, smp.HoldReason = false, "", ""
-		} else {
-			if _, err := Next(smp, ActDestroy); err != nil {
-				return err
-			}
-			smp.Status = Destroyed
-		}
-		if err := tx.Model(&Sample{}).Where("id = ?", smp.ID).Updates(map[string]any{"status": smp.Status,
-			"hold": smp.Hold, "hold_kind": smp.HoldKind, "hold_reason": smp.HoldReason, "updated_at": s.Now()}).Error; err != nil {
+		} else if _, err := Next(smp, ActDestroy); err != nil {
 			return err
 		}
-		var freed audit.Payload
-		if smp.Status == Destroyed {
-			if freed, err = s.leave(tx, smp); err != nil {
+		if smp, err = s.decideOne(tx, actor, smp, d, reason); err != nil {
+			return err
+		}
+		if d != DecideDestroy {
+			return nil
+		}
+		// Destroying a tube reaches the aliquots and derivatives made from it that the same
+		// withdrawal put on hold: one decision for the material, each tube recorded. They
+		// are locked in id order, after their ancestor (a child's id is always greater).
+		var kids []Sample
+		if err := tx.Raw(`WITH RECURSIVE tree AS (
+				SELECT id FROM samples WHERE parent_id = ?
+				UNION ALL
+				SELECT c.id FROM samples c JOIN tree t ON c.parent_id = t.id)
+			SELECT * FROM samples WHERE id IN (SELECT id FROM tree) AND hold_kind = ?
+				AND status NOT IN ('consumed', 'destroyed', 'lost')
+			ORDER BY id FOR UPDATE`, smp.ID, HoldConsent).Scan(&kids).Error; err != nil {
+			return err
+		}
+		for _, k := range kids {
+			if _, err := Next(k, ActDestroy); err != nil {
+				return err
+			}
+			if _, err := s.decideOne(tx, actor, k, DecideDestroy, reason+" (decided for "+smp.Accession+")"); err != nil {
 				return err
 			}
 		}
-		if err := tx.Exec("INSERT INTO consent_decisions (sample_id, decision, reason, decided_by) VALUES (?, ?, ?, ?)",
-			smp.ID, string(d), reason, actor.ID()).Error; err != nil {
-			return err
-		}
-		e := actor.Entry("sample.consent_decision", "sample", smp.Accession)
-		e.Reason, e.Before, e.After = reason, before, decisionEvent{Decision: d, Sample: smp.record(), FreedPosition: freed}
-		tx.Record(e)
 		return nil
 	}()
 	if err != nil {
 		return Sample{}, err
 	}
+	return smp, nil
+}
+
+// decideOne carries out a decision on one consent-held, locked sample: the hold ends
+// either way (kept, or destroyed — a destroyed tube is no longer held, it is gone), a
+// destroyed one gives up its position, and the decision is stored and audited.
+func (s *Service) decideOne(tx *db.Tx, actor auth.Actor, smp Sample, d Decision, reason string) (Sample, error) {
+	before := smp.record()
+	smp.Hold, smp.HoldKind, smp.HoldReason = false, "", ""
+	if d == DecideDestroy {
+		smp.Status = Destroyed
+	}
+	if err := tx.Model(&Sample{}).Where("id = ?", smp.ID).Updates(map[string]any{"status": smp.Status,
+		"hold": smp.Hold, "hold_kind": smp.HoldKind, "hold_reason": smp.HoldReason, "updated_at": s.Now()}).Error; err != nil {
+		return Sample{}, err
+	}
+	var freed audit.Payload
+	if smp.Status == Destroyed {
+		var err error
+		if freed, err = s.leave(tx, smp); err != nil {
+			return Sample{}, err
+		}
+	}
+	if err := tx.Exec("INSERT INTO consent_decisions (sample_id, decision, reason, decided_by) VALUES (?, ?, ?, ?)",
+		smp.ID, string(d), reason, actor.ID()).Error; err != nil {
+		return Sample{}, err
+	}
+	e := actor.Entry("sample.consent_decision", "sample", smp.Accession)
+	e.Reason, e.Before, e.After = reason, before, decisionEvent{Decision: d, Sample: smp.record(), FreedPosition: freed}
+	tx.Record(e)
 	return smp, nil
 }

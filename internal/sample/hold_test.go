@@ -195,10 +195,14 @@ func TestDecide_KeepRefusedWhenStorageIsWithdrawn(t *testing.T) {
 		t.Fatalf("refused decisions changed the sample: %v %s", s.Hold, s.Status)
 	}
 
+	// Destroying the tube reaches its aliquot, held by the same withdrawal: each is
+	// destroyed, no longer shown as held, with a decision and an event of its own.
+	if gone, err := w.samples.Decide(ctx, w.manager, smp.Accession, sample.DecideDestroy, "participant asked"); err != nil || gone.Status != sample.Destroyed || gone.Hold {
+		t.Fatalf("destroy %s: %s hold %v, %v", smp.Accession, gone.Status, gone.Hold, err)
+	}
 	for _, a := range []string{smp.Accession, kid.Accession} {
-		gone, err := w.samples.Decide(ctx, w.manager, a, sample.DecideDestroy, "participant asked")
-		if err != nil || gone.Status != sample.Destroyed {
-			t.Fatalf("destroy %s: %+v %v", a, gone, err)
+		if s := w.mustGet(t, a); s.Status != sample.Destroyed || s.Hold {
+			t.Errorf("%s after the decision: %s, hold %v", a, s.Status, s.Hold)
 		}
 		if n := w.auditCount(t, "sample.consent_decision", a); n != 1 {
 			t.Errorf("%s: %d consent_decision events", a, n)
@@ -208,7 +212,7 @@ func TestDecide_KeepRefusedWhenStorageIsWithdrawn(t *testing.T) {
 	if err := w.db.Gorm.Raw("SELECT decision || ':' || reason FROM consent_decisions ORDER BY id").Scan(&decisions).Error; err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(decisions, ",") != "destroy:participant asked,destroy:participant asked" {
+	if strings.Join(decisions, ",") != "destroy:participant asked,destroy:participant asked (decided for "+smp.Accession+")" {
 		t.Errorf("consent decisions %v", decisions)
 	}
 	// A destroyed sample has nothing left to decide, and leaves the consent-actions list.
