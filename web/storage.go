@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -174,14 +175,32 @@ func (s *Server) renderBox(c echo.Context, status int, v templates.BoxView) erro
 // placeScan places the scanned tube at the chosen position or the next free one, and shows
 // the grid again, ready for the next scan.
 func (s *Server) placeScan(c echo.Context) error {
+	ctx := c.Request().Context()
 	code := strings.TrimSpace(c.FormValue("sample"))
-	pl, err := s.app.Storage.Place(c.Request().Context(), actor(c), c.Param("barcode"), c.FormValue("position"), code)
+	pl, err := s.app.Storage.Place(ctx, actor(c), c.Param("barcode"), c.FormValue("position"), code)
 	if err != nil {
 		status, body := classify(err)
 		if status >= 500 {
 			return err
 		}
-		v := templates.BoxView{Error: code + ": " + body.Message, Selected: strings.ToUpper(c.FormValue("position"))}
+		if status == http.StatusNotFound && code != "" {
+			// A box's label scanned here: the technician wants that box.
+			if b, err := s.app.Storage.FindBox(ctx, actor(c), code); err == nil {
+				return c.Redirect(http.StatusSeeOther, templates.BoxPath(b.Barcode))
+			}
+		}
+		if cf, ok := apperr.AsConflict(err); ok && cf.Code == "wrong_status" && c.FormValue("position") == "" {
+			// A checked-out tube scanned into the box that keeps its position: a check-in.
+			if smp, at, err := s.app.Storage.CheckInAt(ctx, actor(c), c.Param("barcode"), code); err == nil {
+				return s.renderBox(c, http.StatusOK, templates.BoxView{Highlight: smp.Accession,
+					Last: fmt.Sprintf("%s checked in to its position %s (freeze–thaw count %d).", smp.Accession, at, smp.FreezeThawCount)})
+			}
+		}
+		msg := body.Message
+		if code != "" && !strings.Contains(msg, strings.ToUpper(code)) && !strings.Contains(msg, code) {
+			msg = code + ": " + msg
+		}
+		v := templates.BoxView{Error: msg, Selected: strings.ToUpper(c.FormValue("position"))}
 		if status == http.StatusNotFound {
 			v.Error = code + ": no sample or box has this code. Check the label and scan again."
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"biobank/internal/apperr"
 	"biobank/internal/auth"
 	"biobank/internal/db"
 	"biobank/internal/input"
@@ -190,4 +191,36 @@ func (s *Service) FreeSpace(ctx context.Context, actor auth.Actor, n int, freeze
 		return nil, fmt.Errorf("storage: free space: %w", err)
 	}
 	return out, nil
+}
+
+// CheckInAt checks a tube in when it is scanned into the box that keeps its reserved
+// position (the box page's scan field): refused unless the tube is checked out from that
+// very box, so that a scan into another box is never taken for a check-in.
+func (s *Service) CheckInAt(ctx context.Context, actor auth.Actor, barcode, code string) (sample.Sample, Position, error) {
+	var out sample.Sample
+	var at Position
+	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
+		smp, err := s.Samples.Lock(tx, actor, code)
+		if err != nil {
+			return err
+		}
+		sl, err := currentSlot(tx.DB, smp.ID)
+		if err != nil {
+			return err
+		}
+		b, err := findBox(tx.DB, actor, barcode)
+		if err != nil {
+			return err
+		}
+		if smp.Status != sample.CheckedOut || sl == nil || sl.BoxID != b.ID {
+			return apperr.Conflict("not_reserved_here", "sample", fmt.Sprintf("%s is not checked out from box %s.", smp.Accession, b.Barcode))
+		}
+		at = Position{sl.Row, sl.Col}
+		out, err = s.CheckInTx(tx, actor, code)
+		return err
+	})
+	if err != nil {
+		return sample.Sample{}, Position{}, fmt.Errorf("storage: check in %s at %s: %w", code, barcode, err)
+	}
+	return out, at, nil
 }
