@@ -120,7 +120,7 @@ func (s *Server) auditExportCSV(c echo.Context) error {
 	filter.Limit = audit.MaxPageSize
 	// The first page is read before the first byte goes out, so a refused filter or an
 	// unreachable database is an ordinary error response, not an empty file.
-	page, err := audit.List(c.Request().Context(), s.db.Gorm, filter)
+	page, err := s.auditExportPage(c, filter)
 	if err != nil {
 		return err
 	}
@@ -144,10 +144,17 @@ func (s *Server) auditExportCSV(c echo.Context) error {
 			return nil
 		}
 		filter.Cursor = page.NextCursor
-		if page, err = audit.List(c.Request().Context(), s.db.Gorm, filter); err != nil {
+		if page, err = s.auditExportPage(c, filter); err != nil {
 			abortStream(c, "audit export", err)
 		}
 	}
+}
+
+// auditExportPage reads one page of an export within the request timeout.
+func (s *Server) auditExportPage(c echo.Context, filter audit.Filter) (audit.Page, error) {
+	ctx, cancel := s.pageContext(c)
+	defer cancel()
+	return audit.List(ctx, s.db.Gorm, filter)
 }
 
 // abortStream ends a streamed response that failed after its status was sent: it logs the

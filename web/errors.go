@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"biobank/internal/apperr"
+	"biobank/internal/db"
 	"biobank/templates"
 )
 
@@ -71,8 +72,18 @@ func classify(err error) (status int, body apiErrorBody) {
 	if errors.As(err, &me) {
 		return http.StatusBadRequest, apiErrorBody{Code: "malformed", Message: me.Message, Field: me.Field}
 	}
+	if db.Unavailable(err) {
+		return http.StatusServiceUnavailable, apiErrorBody{Code: "unavailable", Message: unavailableMessage}
+	}
 	return http.StatusInternalServerError, apiErrorBody{Code: "internal", Message: "Something went wrong on our side. The problem has been logged; please try again."}
 }
+
+// unavailableMessage is what a person reads when the database is down or not answering.
+const unavailableMessage = "The database is not answering right now, so this could not be done. Please try again in a minute. " +
+	"If you were saving something, check whether it was saved before you enter it again."
+
+// retryAfterSeconds is the Retry-After of a 503.
+const retryAfterSeconds = "10"
 
 // malformedError is a request that cannot be parsed at all: bad JSON, a wrong type.
 type malformedError struct {
@@ -88,6 +99,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := classify(err)
+	if status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", retryAfterSeconds)
+	}
 	if status >= 500 {
 		slog.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
@@ -110,6 +124,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		http.StatusConflict:              "Not possible right now",
 		http.StatusUnprocessableEntity:   "Please check what was entered",
 		http.StatusInternalServerError:   "Something went wrong",
+		http.StatusServiceUnavailable:    "The database is not answering",
 		http.StatusMethodNotAllowed:      "Not allowed",
 		http.StatusRequestEntityTooLarge: "Too large",
 	}[status]

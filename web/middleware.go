@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,6 +53,7 @@ func (s *Server) middleware() {
 			return nil
 		},
 	}))
+	e.Use(s.requestDeadline)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
@@ -65,6 +67,37 @@ func (s *Server) middleware() {
 	e.Use(s.authorize)
 	// After the access checks: whoever may not call a route is told so, whatever they sent.
 	e.Use(s.checkInput)
+}
+
+// streamedRoutes answer with a body written page by page; each page's reads get the
+// request timeout of their own instead of the whole response.
+var streamedRoutes = map[string]bool{
+	"/audit/export.csv":        true,
+	"/api/v1/audit/export.csv": true,
+}
+
+// requestDeadline gives each request's context the request timeout, so a database that
+// stops answering ends the request with a 503 rather than holding it (and its pool
+// connection) indefinitely.
+func (s *Server) requestDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.cfg.RequestTimeout <= 0 || streamedRoutes[c.Path()] {
+			return next(c)
+		}
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
+	}
+}
+
+// pageContext is the context for one page of a streamed response: the request's, bounded
+// by the request timeout.
+func (s *Server) pageContext(c echo.Context) (context.Context, context.CancelFunc) {
+	if s.cfg.RequestTimeout <= 0 {
+		return context.WithCancel(c.Request().Context())
+	}
+	return context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
 }
 
 func actorName(c echo.Context) string {
@@ -104,25 +137,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return next(c)
 		}
-		var handlerErr error
-		h := s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c.SetRequest(r)
-			c.Response().Writer = w
-			c.Set(ctxSessionLoaded, true)
-			if err := s.loadSessionUser(c); err != nil {
-				handlerErr = err
-				return
-			}
-			handlerErr = next(c)
-			if handlerErr != nil {
-				// Render the error inside the session's lifetime, so a flash or a renewed
-				// session cookie is still written.
-				c.Error(handlerErr)
-				handlerErr = nil
-			}
-		}))
-		h.ServeHTTP(c.Response().Writer, c.Request())
-		return handlerErr
+		return s.withSession(c, next)
 	}
 }
 

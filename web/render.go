@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -12,12 +13,15 @@ import (
 	"biobank/templates"
 )
 
-// render writes a templ component as the response.
+// render writes a templ component as the response. templ stops at a done context; an
+// error page is rendered after the request's deadline has passed or its context has
+// been cancelled, so rendering ignores cancellation (a client that went away makes the
+// write fail instead).
 func (s *Server) render(c echo.Context, status int, comp templ.Component) error {
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(status)
-	return comp.Render(c.Request().Context(), c.Response().Writer)
+	return comp.Render(context.WithoutCancel(c.Request().Context()), c.Response().Writer)
 }
 
 // page builds the layout's view model for the current request, taking any queued flash

@@ -30,6 +30,11 @@ type Config struct {
 	SessionLifetime time.Duration
 	// AccessionPrefix starts new accession IDs (sample.DefaultPrefix when empty).
 	AccessionPrefix string
+	// RequestTimeout bounds the time a request may spend, mostly waiting on the database:
+	// past it the request's context ends and the caller is told 503. Streamed exports
+	// are bounded per page instead. Zero means twice the database's statement timeout,
+	// and no bound when the database was opened without limits.
+	RequestTimeout time.Duration
 	// Clock is the time the services and the session store read (UTC); the real clock
 	// when nil. Tests move it forward instead of sleeping.
 	Clock Clock
@@ -60,6 +65,9 @@ func New(cfg Config, d *db.DB) *Server {
 	}
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 2 * d.Limits().StatementTimeout
 	}
 	now := func() time.Time { return time.Now().UTC() }
 	if cfg.Clock != nil {

@@ -35,7 +35,9 @@ const (
 
 func newSessionManager(cfg Config, d *db.DB) *scs.SessionManager {
 	sm := scs.New()
-	store := hashedStore{inner: pgxstore.NewWithCleanupInterval(d.Pool, 10*time.Minute), pool: d.Pool}
+	// pgxstore's own store is kept only for its sweep of expired sessions every ten minutes.
+	pgxstore.NewWithCleanupInterval(d.Pool, 10*time.Minute)
+	store := hashedStore{pool: d.Pool}
 	if cfg.Clock != nil {
 		store.now = cfg.Clock.Now
 	}
@@ -48,21 +50,125 @@ func newSessionManager(cfg Config, d *db.DB) *scs.SessionManager {
 	sm.Cookie.Secure = cfg.SecureCookies
 	sm.Cookie.Path = "/"
 	sm.Cookie.Persist = false // a session cookie: closing the browser ends it too
-	sm.ErrorFunc = sessionStoreFailed
 	return sm
 }
 
-// sessionStoreFailed answers a request whose session could not be loaded or saved (the
-// database is unreachable, say): logged in full with slog, shown as the friendly 500 page.
-// scs's default answers in plain text and logs with the standard logger.
-func sessionStoreFailed(w http.ResponseWriter, r *http.Request, err error) {
-	slog.Error("session store failed", "method", r.Method, "path", r.URL.Path, "error", err)
+// withSession loads the caller's session around next and saves it just before the
+// response's header goes out (a renewed token's cookie must be in that header). It does
+// what scs's LoadAndSave does, except that a session store that fails (the database is
+// down) is answered through the one error handler: a load failure before next runs, a
+// save failure instead of next's response, never both.
+func (s *Server) withSession(c echo.Context, next echo.HandlerFunc) error {
+	var token string
+	if cookie, err := c.Cookie(s.sessions.Cookie.Name); err == nil {
+		token = cookie.Value
+	}
+	ctx, err := s.sessions.Load(c.Request().Context(), token)
+	if err != nil {
+		return err
+	}
+	c.SetRequest(c.Request().WithContext(ctx))
+	c.Response().Header().Add("Vary", "Cookie")
+	sw := &sessionWriter{ResponseWriter: c.Response().Writer, s: s, c: c}
+	c.Response().Writer = sw
+	c.Set(ctxSessionLoaded, true)
+
+	err = s.loadSessionUser(c)
+	if err == nil {
+		err = next(c)
+	}
+	if err != nil {
+		// Rendered inside the session's lifetime, so a flash or a renewed cookie is
+		// still written.
+		c.Error(err)
+	}
+	if !sw.done {
+		sw.done = true
+		if err := sw.commit(); err != nil {
+			sw.failed = true
+			s.sessionSaveFailed(c, sw.ResponseWriter, err)
+		}
+	}
+	return nil
+}
+
+// sessionWriter commits the session when the response's header is first written. When
+// that fails it answers with the error page in place of the handler's response, and
+// discards what the handler writes after.
+type sessionWriter struct {
+	http.ResponseWriter
+	s      *Server
+	c      echo.Context
+	done   bool // the session was committed (or its commit failed)
+	failed bool
+}
+
+// commit saves a modified session and sets its cookie, or clears the cookie of a
+// destroyed one.
+func (w *sessionWriter) commit() error {
+	ctx := w.c.Request().Context()
+	switch w.s.sessions.Status(ctx) {
+	case scs.Modified:
+		token, expiry, err := w.s.sessions.Commit(ctx)
+		if err != nil {
+			return err
+		}
+		w.s.sessions.WriteSessionCookie(ctx, w.ResponseWriter, token, expiry)
+	case scs.Destroyed:
+		w.s.sessions.WriteSessionCookie(ctx, w.ResponseWriter, "", time.Time{})
+	}
+	return nil
+}
+
+func (w *sessionWriter) WriteHeader(code int) {
+	if !w.done {
+		w.done = true
+		if err := w.commit(); err != nil {
+			w.failed = true
+			w.s.sessionSaveFailed(w.c, w.ResponseWriter, err)
+			return
+		}
+	}
+	if !w.failed {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *sessionWriter) Write(b []byte) (int, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.failed {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *sessionWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok && !w.failed {
+		f.Flush()
+	}
+}
+
+func (w *sessionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// sessionSaveFailed answers, on the underlying writer, a request whose session could not
+// be saved (the database went away during the request), in place of its response.
+func (s *Server) sessionSaveFailed(c echo.Context, w http.ResponseWriter, err error) {
 	status, body := classify(err)
+	slog.Error("session could not be saved", "method", c.Request().Method, "path", c.Request().URL.Path,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
 	heading := "Something went wrong"
+	if status == http.StatusServiceUnavailable {
+		heading = "The database is not answering"
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 	w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Del("Location")
 	w.WriteHeader(status)
-	_ = templates.ErrorPage(templates.Page{Title: heading}, status, heading, body.Message).Render(r.Context(), w)
+	c.Response().Status = status // what the request log reports
+	_ = templates.ErrorPage(templates.Page{Title: heading}, status, heading, body.Message).Render(context.WithoutCancel(c.Request().Context()), w)
 }
 
 // hashedStore keeps only the SHA-256 of each session token in the database, so someone who
@@ -71,9 +177,8 @@ func sessionStoreFailed(w http.ResponseWriter, r *http.Request, err error) {
 // its own (tests) the store shifts them by the clock's lead on commit and compares them
 // with the clock's reading on find; with the real clock the shift is zero.
 type hashedStore struct {
-	inner scs.Store
-	pool  *pgxpool.Pool
-	now   func() time.Time
+	pool *pgxpool.Pool
+	now  func() time.Time
 }
 
 // lead is how far the store's clock is ahead of the real one.
@@ -89,13 +194,23 @@ func hashSessionToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// The store reads and writes with the request's context (scs.CtxStore), so a database
+// that does not answer is given up on at the request's deadline.
+
 func (h hashedStore) Find(token string) ([]byte, bool, error) {
-	if h.now == nil {
-		return h.inner.Find(hashSessionToken(token))
-	}
+	return h.FindCtx(context.Background(), token)
+}
+
+func (h hashedStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var b []byte
-	err := h.pool.QueryRow(context.Background(), "SELECT data FROM sessions WHERE token = $1 AND $2 < expiry",
-		hashSessionToken(token), h.now()).Scan(&b)
+	var err error
+	if h.now == nil {
+		err = h.pool.QueryRow(ctx, "SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry",
+			hashSessionToken(token)).Scan(&b)
+	} else {
+		err = h.pool.QueryRow(ctx, "SELECT data FROM sessions WHERE token = $1 AND $2 < expiry",
+			hashSessionToken(token), h.now()).Scan(&b)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -103,11 +218,23 @@ func (h hashedStore) Find(token string) ([]byte, bool, error) {
 }
 
 func (h hashedStore) Commit(token string, b []byte, expiry time.Time) error {
-	return h.inner.Commit(hashSessionToken(token), b, expiry.Add(h.lead()))
+	return h.CommitCtx(context.Background(), token, b, expiry)
+}
+
+func (h hashedStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	_, err := h.pool.Exec(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)
+		ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry`,
+		hashSessionToken(token), b, expiry.Add(h.lead()))
+	return err
 }
 
 func (h hashedStore) Delete(token string) error {
-	return h.inner.Delete(hashSessionToken(token))
+	return h.DeleteCtx(context.Background(), token)
+}
+
+func (h hashedStore) DeleteCtx(ctx context.Context, token string) error {
+	_, err := h.pool.Exec(ctx, "DELETE FROM sessions WHERE token = $1", hashSessionToken(token))
+	return err
 }
 
 // csrfToken returns the session's CSRF token, creating one when the session has none.

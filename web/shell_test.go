@@ -227,17 +227,17 @@ func TestHealthz(t *testing.T) {
 		t.Errorf("healthz with the database down = %s", r.Body)
 	}
 
-	// Other requests fail with a sentence, not the driver's error: an API client whose
+	// Other requests get 503 with a sentence, not the driver's error: an API client whose
 	// token cannot be looked up, and a browser whose session cannot be loaded.
 	r = down.api(t, "GET", "/api/v1/me", auth.TokenPrefix+strings.Repeat("a", 52), nil)
-	r.wantError(t, http.StatusInternalServerError, "internal", "")
+	r.wantError(t, http.StatusServiceUnavailable, "unavailable", "")
 	if strings.Contains(string(r.Body), "closed") || strings.Contains(string(r.Body), "pool") {
 		t.Errorf("the API shows the Go error: %s", r.Body)
 	}
 	c := down.newClient(t)
 	c.setCookie(sessionCookie, "some-session")
-	p := c.get(t, "/").wantStatus(t, http.StatusInternalServerError)
-	p.wantTestID(t, "error-500")
+	p := c.get(t, "/").wantStatus(t, http.StatusServiceUnavailable)
+	p.wantTestID(t, "error-503")
 	p.wantNoGoError(t, "closed pool", "pool")
 }
 

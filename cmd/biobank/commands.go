@@ -59,25 +59,20 @@ func serve(ctx context.Context, addr string, out io.Writer, demo *seed.Options) 
 	if err != nil {
 		return err
 	}
-	d, err := openDB(ctx)
+	limits, err := dbLimits()
+	if err != nil {
+		return err
+	}
+	if dev {
+		if err := loadDemo(ctx, out, *demo); err != nil {
+			return err
+		}
+	}
+	d, err := openDBWith(ctx, limits)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if dev {
-		empty, err := seed.Empty(ctx, d)
-		if err != nil {
-			return err
-		}
-		if empty {
-			fmt.Fprintln(out, "loading the demonstration data into the empty database…")
-			sum, err := seed.DemoWith(ctx, d, *demo)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(out, sum)
-		}
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set BIOBANK_ADDR or --addr to use another address)", cfg.Addr, err)
@@ -93,6 +88,27 @@ func serve(ctx context.Context, addr string, out io.Writer, demo *seed.Options) 
 	}
 	slog.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL)
 	return srv.Serve(ctx, ln)
+}
+
+// loadDemo loads the demonstration data when the database is empty, on a connection
+// without the web server's statement timeout.
+func loadDemo(ctx context.Context, out io.Writer, demo seed.Options) error {
+	d, err := openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	empty, err := seed.Empty(ctx, d)
+	if err != nil || !empty {
+		return err
+	}
+	fmt.Fprintln(out, "loading the demonstration data into the empty database…")
+	sum, err := seed.DemoWith(ctx, d, demo)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, sum)
+	return nil
 }
 
 func cmdSiteCreate(ctx context.Context, args []string, _ io.Reader, out io.Writer) error {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"biobank/internal/db"
 	"biobank/web"
 )
 
@@ -86,6 +87,7 @@ func TestWebConfig_RefusesBadValues(t *testing.T) {
 		{"idle timeout negative", "BIOBANK_SESSION_IDLE_TIMEOUT", "-5m"},
 		{"lifetime bad", "BIOBANK_SESSION_LIFETIME", "forever"},
 		{"base URL bad", "BIOBANK_BASE_URL", "http://[::1"},
+		{"request timeout bad", "BIOBANK_REQUEST_TIMEOUT", "10"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearConfig(t)
@@ -101,6 +103,26 @@ func TestWebConfig_RefusesBadValues(t *testing.T) {
 				t.Errorf("want a usage error (exit 2), got %T", err)
 			}
 		})
+	}
+}
+
+func TestDBLimits(t *testing.T) {
+	clearConfig(t)
+	l, err := dbLimits()
+	if err != nil || l != db.DefaultLimits {
+		t.Errorf("defaults: %+v, %v; want %+v", l, err, db.DefaultLimits)
+	}
+	t.Setenv("BIOBANK_DB_STATEMENT_TIMEOUT", "2s")
+	t.Setenv("BIOBANK_DB_POOL_WAIT", "500ms")
+	if l, err = dbLimits(); err != nil || l != (db.Limits{StatementTimeout: 2 * time.Second, PoolWait: 500 * time.Millisecond}) {
+		t.Errorf("configured: %+v, %v", l, err)
+	}
+	for _, v := range []string{"BIOBANK_DB_STATEMENT_TIMEOUT", "BIOBANK_DB_POOL_WAIT"} {
+		clearConfig(t)
+		t.Setenv(v, "0s")
+		if _, err := dbLimits(); err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("%s=0s: %v, want a usage error naming it", v, err)
+		}
 	}
 }
 

@@ -19,7 +19,8 @@ import (
 // the developer's shell cannot change what a test sees.
 var configVars = []string{
 	"BIOBANK_ADDR", "BIOBANK_BASE_URL", "BIOBANK_SECURE_COOKIES",
-	"BIOBANK_SESSION_IDLE_TIMEOUT", "BIOBANK_SESSION_LIFETIME",
+	"BIOBANK_SESSION_IDLE_TIMEOUT", "BIOBANK_SESSION_LIFETIME", "BIOBANK_ACCESSION_PREFIX",
+	"BIOBANK_REQUEST_TIMEOUT", "BIOBANK_DB_STATEMENT_TIMEOUT", "BIOBANK_DB_POOL_WAIT",
 }
 
 // clearConfig unsets (for the test) every BIOBANK_* variable.

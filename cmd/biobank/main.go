@@ -151,13 +151,18 @@ func databaseURL(ctx context.Context) (string, error) {
 	return db.Locate(ctx, db.LocateOptions{URL: os.Getenv("DATABASE_URL"), Database: "biobank", DataDir: ".data"})
 }
 
-// openDB opens and migrates the database.
+// openDB opens and migrates the database, without limits (command-line tools).
 func openDB(ctx context.Context) (*db.DB, error) {
+	return openDBWith(ctx, db.Limits{})
+}
+
+// openDBWith opens and migrates the database with the given limits (the web server).
+func openDBWith(ctx context.Context, limits db.Limits) (*db.DB, error) {
 	u, err := databaseURL(ctx)
 	if err != nil {
 		return nil, err
 	}
-	d, err := db.Open(ctx, u)
+	d, err := db.OpenWith(ctx, u, limits)
 	if err != nil {
 		return nil, err
 	}
@@ -202,12 +207,30 @@ func webConfig(addr string) (web.Config, error) {
 	if cfg.SessionLifetime, err = envDuration("BIOBANK_SESSION_LIFETIME", 12*time.Hour); err != nil {
 		return cfg, err
 	}
+	if os.Getenv("BIOBANK_REQUEST_TIMEOUT") != "" {
+		if cfg.RequestTimeout, err = envDuration("BIOBANK_REQUEST_TIMEOUT", 0); err != nil {
+			return cfg, err
+		}
+	}
 	if cfg.AccessionPrefix = os.Getenv("BIOBANK_ACCESSION_PREFIX"); cfg.AccessionPrefix != "" {
 		if err := sample.CheckPrefix(cfg.AccessionPrefix); err != nil {
 			return cfg, usageError("BIOBANK_ACCESSION_PREFIX: " + err.Error())
 		}
 	}
 	return cfg, nil
+}
+
+// dbLimits reads the web server's database limits from the environment.
+func dbLimits() (db.Limits, error) {
+	var l db.Limits
+	var err error
+	if l.StatementTimeout, err = envDuration("BIOBANK_DB_STATEMENT_TIMEOUT", db.DefaultLimits.StatementTimeout); err != nil {
+		return l, err
+	}
+	if l.PoolWait, err = envDuration("BIOBANK_DB_POOL_WAIT", db.DefaultLimits.PoolWait); err != nil {
+		return l, err
+	}
+	return l, nil
 }
 
 func envDuration(name string, def time.Duration) (time.Duration, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"biobank/internal/db"
+	"biobank/internal/db/dbtest"
 )
 
 // TestStartCluster_FromNothing is the path `make run` takes on a machine with PostgreSQL
@@ -22,8 +23,8 @@ func TestStartCluster_FromNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	dir := clusterDir(t)
-	port := freePort(t)
+	cluster := dbtest.NewCluster(t)
+	dir, port := cluster.Dir, cluster.Port
 
 	serverURL, err := db.StartCluster(ctx, dir, port)
 	skipWithoutPostgres(t, err)
@@ -93,8 +94,8 @@ func TestStartCluster_FromNothing(t *testing.T) {
 func TestStartCluster_ConcurrentCallersShareOneCluster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dir := clusterDir(t)
-	port := freePort(t)
+	cluster := dbtest.NewCluster(t)
+	dir, port := cluster.Dir, cluster.Port
 
 	const callers = 4
 	urls := make([]string, callers)
@@ -120,26 +121,6 @@ func TestStopCluster_NoClusterIsNotAnError(t *testing.T) {
 	}
 }
 
-// clusterDir returns an empty directory for a private cluster, which is stopped when the
-// test ends.
-func clusterDir(tb testing.TB) string {
-	tb.Helper()
-	dir := tb.TempDir()
-	// When the tests run as root the cluster runs as the postgres user, which must be
-	// able to reach dir: t.TempDir makes it and its parent private (0700).
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	tb.Cleanup(func() {
-		if err := db.StopCluster(context.Background(), dir); err != nil {
-			tb.Errorf("stop cluster: %v", err)
-		}
-	})
-	return dir
-}
-
 // skipWithoutPostgres skips the test when StartCluster failed only because this machine
 // has no PostgreSQL server binaries: the one case in which it cannot run.
 func skipWithoutPostgres(tb testing.TB, err error) {
@@ -149,28 +130,12 @@ func skipWithoutPostgres(tb testing.TB, err error) {
 	}
 }
 
-// freePort returns a TCP port nothing listens on at the moment.
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // postmasterPID reads the process id of the server running in pgdata.
 func postmasterPID(tb testing.TB, pgdata string) int {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid"))
-	if err != nil {
-		tb.Fatalf("server not running in %s: %v", pgdata, err)
-	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(first))
-	if err != nil {
-		tb.Fatalf("postmaster.pid: %v", err)
+	pid, ok := dbtest.PostmasterPID(pgdata)
+	if !ok {
+		tb.Fatalf("no server running in %s", pgdata)
 	}
 	return pid
 }

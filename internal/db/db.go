@@ -5,13 +5,18 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -33,16 +38,49 @@ type DB struct {
 	Pool *pgxpool.Pool
 	SQL  *sql.DB
 	Gorm *gorm.DB
+	// limits are those OpenWith was given.
+	limits Limits
 }
 
-// Open connects to the database at url and checks that it answers.
+// Limits bound how long the application waits on the database, so that a database that
+// is down, frozen or overloaded is answered quickly (the web layer says 503) instead of
+// holding every request. The zero value sets no limit (command-line tools, tests).
+type Limits struct {
+	// StatementTimeout is PostgreSQL's statement_timeout on every connection: a statement
+	// running longer is cancelled by the server (SQLSTATE 57014). Migrations run on a
+	// connection of their own without it.
+	StatementTimeout time.Duration
+	// PoolWait bounds the wait for a connection from the pool, and the time to open a new
+	// one, so a request queued behind a stuck pool or a server that accepts no
+	// connections gives up.
+	PoolWait time.Duration
+}
+
+// DefaultLimits are the web server's limits unless configured otherwise.
+var DefaultLimits = Limits{StatementTimeout: 5 * time.Second, PoolWait: 3 * time.Second}
+
+// Open connects to the database at url, without limits, and checks that it answers.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenWith(ctx, url, Limits{})
+}
+
+// OpenWith connects to the database at url with the given limits and checks that it
+// answers.
+func OpenWith(ctx context.Context, url string, limits Limits) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("db: parse DATABASE_URL: %w", err)
 	}
 	if cfg.MaxConns < 10 {
 		cfg.MaxConns = 10
+	}
+	if limits.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(limits.StatementTimeout.Milliseconds(), 10)
+		// A transaction left open by a stuck caller releases its locks after a while.
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt((4 * limits.StatementTimeout).Milliseconds(), 10)
+	}
+	if limits.PoolWait > 0 && (cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > limits.PoolWait) {
+		cfg.ConnConfig.ConnectTimeout = limits.PoolWait
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -54,7 +92,14 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("db: connect to %s: %w", Redact(url), err)
 	}
-	sqlDB := stdlib.OpenDBFromPool(pool)
+	var connector driver.Connector = stdlib.GetPoolConnector(pool)
+	if limits.PoolWait > 0 {
+		connector = boundedConnector{Connector: connector, wait: limits.PoolWait}
+	}
+	sqlDB := sql.OpenDB(connector)
+	// Every statement borrows a connection from the pgx pool, which does the pooling (as
+	// stdlib.OpenDBFromPool sets it).
+	sqlDB.SetMaxIdleConns(0)
 	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
@@ -69,8 +114,24 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{Pool: pool, SQL: sqlDB, Gorm: gdb}, nil
+	return &DB{Pool: pool, SQL: sqlDB, Gorm: gdb, limits: limits}, nil
 }
+
+// boundedConnector gives up waiting for a pool connection after wait (database/sql asks
+// the connector for a connection each time it needs one).
+type boundedConnector struct {
+	driver.Connector
+	wait time.Duration
+}
+
+func (c boundedConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.wait)
+	defer cancel()
+	return c.Connector.Connect(ctx)
+}
+
+// Limits reports the limits the database was opened with.
+func (d *DB) Limits() Limits { return d.limits }
 
 // Close releases every connection.
 func (d *DB) Close() {
@@ -85,13 +146,23 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Migrate applies every pending migration under a session-level advisory lock.
 func (d *DB) Migrate(ctx context.Context) error {
-	return migrate(ctx, d.SQL, migrations.FS, 0)
+	return d.MigrateTo(ctx, 0)
 }
 
 // MigrateTo applies the pending migrations up to and including version (for tests that
 // need the schema as it was, such as the audit trail's continuity across a migration).
 func (d *DB) MigrateTo(ctx context.Context, version int64) error {
-	return migrate(ctx, d.SQL, migrations.FS, version)
+	if d.limits.StatementTimeout == 0 {
+		return migrate(ctx, d.SQL, migrations.FS, version)
+	}
+	// A migration may rewrite a large table: it runs on connections of its own, without
+	// the statement timeout meant for requests.
+	cc := d.Pool.Config().ConnConfig.Copy()
+	delete(cc.RuntimeParams, "statement_timeout")
+	delete(cc.RuntimeParams, "idle_in_transaction_session_timeout")
+	sqlDB := stdlib.OpenDB(*cc)
+	defer sqlDB.Close()
+	return migrate(ctx, sqlDB, migrations.FS, version)
 }
 
 // migrate applies pending migrations of fsys, all of them when upTo is 0.
@@ -134,4 +205,35 @@ func IsUniqueViolation(err error) bool {
 		return false
 	}
 	return errors.Is(err, gorm.ErrDuplicatedKey) || strings.Contains(err.Error(), "SQLSTATE 23505")
+}
+
+// Unavailable reports whether err means the database could not be reached or did not
+// answer in time: refused or broken connections, a pool wait or deadline that ran out,
+// a statement cancelled by statement_timeout, a server shutting down or out of
+// connection slots. Callers answer these with "try again later", not as a bug.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		pgconn.Timeout(err) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+			pgErr.Code == "57014",                // query_canceled: statement_timeout
+			strings.HasPrefix(pgErr.Code, "57P"), // admin/crash shutdown, cannot connect now
+			pgErr.Code == "53300":                // too_many_connections
+			return true
+		}
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "closed pool") ||
+		strings.Contains(err.Error(), "database is closed")
 }
