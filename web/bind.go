@@ -8,7 +8,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/labstack/echo/v4"
 
@@ -46,6 +49,67 @@ func bindJSON(c echo.Context, v any) error {
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		return &malformedError{Message: "The body must hold exactly one JSON object."}
+	}
+	return checkDecimals(trimmed, reflect.TypeOf(v), "")
+}
+
+var decimalType = reflect.TypeFor[decimal.Decimal]()
+
+// checkDecimals refuses a quoted number where t has a decimal: decimal.Decimal reads
+// "12.5" as readily as 12.5, but the contract's numbers are JSON numbers, and a string
+// there is a client's bug to show, not to guess at. It walks raw along t's JSON shape.
+func checkDecimals(raw []byte, t reflect.Type, field string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	switch {
+	case t == decimalType:
+		if raw[0] == '"' {
+			return &malformedError{Field: field, Message: fmt.Sprintf("The field %q must be a number, not a string.", field)}
+		}
+	case t.Kind() == reflect.Slice && raw[0] == '[':
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil // decoding already accepted it; nothing here to check
+		}
+		for _, item := range items {
+			if err := checkDecimals(item, t.Elem(), field); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Struct && raw[0] == '{':
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil {
+			return nil
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Anonymous && name == "" {
+				if err := checkDecimals(raw, f.Type, field); err != nil { // promoted fields
+					return err
+				}
+				continue
+			}
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			for key, value := range fields {
+				// encoding/json matches keys case-insensitively.
+				if strings.EqualFold(key, name) {
+					if err := checkDecimals(value, f.Type, key); err != nil {
+						return err
+					}
+				}
+			}
+		}
 	}
 	return nil
 }

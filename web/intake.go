@@ -98,6 +98,10 @@ func checkJSONText(body []byte) error {
 	if i := bytes.Index(bytes.ToLower(body), []byte(`\u0000`)); i >= 0 && (at < 0 || i < at) {
 		at, why = i, "contains a NUL character, which cannot be stored"
 	}
+	if i := loneSurrogate(body); i >= 0 && (at < 0 || i < at) {
+		// encoding/json would store U+FFFD in its place: the text is not what was sent.
+		at, why = i, "is not valid UTF-8 text (a \\u escape of half a surrogate pair)"
+	}
 	if at < 0 {
 		return nil
 	}
@@ -109,4 +113,58 @@ func checkJSONText(body []byte) error {
 		return &malformedError{Message: fmt.Sprintf("The body %s.", why)}
 	}
 	return &malformedError{Field: field, Message: fmt.Sprintf("The field %q %s.", field, why)}
+}
+
+// loneSurrogate returns the offset of the first \uD800–\uDFFF escape inside a JSON string
+// that is not half of a high-low pair, or -1.
+func loneSurrogate(body []byte) int {
+	inString := false
+	for i := 0; i < len(body); i++ {
+		switch b := body[i]; {
+		case b == '"':
+			inString = !inString
+		case b == '\\' && inString && i+1 < len(body):
+			if body[i+1] != 'u' {
+				i++ // an escaped character, perhaps a quote or a backslash
+				continue
+			}
+			r, ok := hex4(body, i+2)
+			switch {
+			case !ok:
+				i++
+			case r >= 0xD800 && r < 0xDC00: // high: a low must follow
+				low, ok := hex4(body, i+8)
+				if i+7 >= len(body) || body[i+6] != '\\' || body[i+7] != 'u' || !ok || low < 0xDC00 || low > 0xDFFF {
+					return i
+				}
+				i += 11
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return i
+			default:
+				i += 5
+			}
+		}
+	}
+	return -1
+}
+
+// hex4 reads four hex digits at body[at:].
+func hex4(body []byte, at int) (rune, bool) {
+	if at+4 > len(body) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range body[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

@@ -26,6 +26,10 @@ func TestIntake_RefusesTextPostgreSQLCannotStore(t *testing.T) {
 		{"NUL escape, upper case", `{"study":"IBD","sex":"fe\U0000male"}`, "sex"},
 		{"invalid UTF-8 in a field", "{\"study\":\"IBD\",\"sex\":\"fe\xffmale\"}", "sex"},
 		{"overlong encoding", "{\"study\":\"\xc0\xae\"}", "study"},
+		{"lone high surrogate", `{"study":"IBD","sex":"fe\ud800male"}`, "sex"},
+		{"lone low surrogate", `{"study":"IBD\uDC00"}`, "study"},
+		{"high surrogate before a plain escape", `{"study":"IBD\ud83d\u0041"}`, "study"},
+		{"high surrogate at the end", `{"study":"IBD\ud83d"}`, "study"},
 	}
 	for _, tc := range bodies {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,6 +47,27 @@ func TestIntake_RefusesTextPostgreSQLCannotStore(t *testing.T) {
 		r.decode(t, &e)
 		if e.Error.Code != "malformed" {
 			t.Errorf("body %s: error %+v, want malformed", body, e.Error)
+		}
+	}
+
+	// A surrogate pair is valid text; the escaped backslash before "ud800" is not an escape.
+	for _, body := range []string{`{"study":"IBD\ud83d\ude00"}`, `{"study":"IBD\\ud800"}`} {
+		r := a.api(t, "POST", "/api/v1/participants", token, body)
+		if r.Status == http.StatusBadRequest || r.Status >= 500 {
+			t.Errorf("body %s: %d %s, want it read (and refused by the service, the study does not exist)", body, r.Status, r.Body)
+		}
+	}
+
+	// A decimal given as a JSON string is refused: the contract's numbers are numbers.
+	for _, tc := range []struct{ path, body, field string }{
+		{"/api/v1/freezers", `{"name":"F1","type":"-80","temperature":"-80"}`, "temperature"},
+		{"/api/v1/samples", `{"participant":"P","study":"IBD","visit":"BASELINE","specimen_type":"serum","volume":"4.5"}`, "volume"},
+		{"/api/v1/samples", `{"participant":"P","study":"IBD","visit":"BASELINE","tubes":[{"specimen_type":"serum","volume":4.5},{"specimen_type":"serum","volume":"4.5"}]}`, "volume"},
+	} {
+		r := a.api(t, "POST", tc.path, token, tc.body).wantStatus(t, http.StatusBadRequest)
+		var e struct{ Error apiErr }
+		if err := json.Unmarshal(r.Body, &e); err != nil || e.Error.Field != tc.field || e.Error.Code != "malformed" {
+			t.Errorf("POST %s %s: %s, want malformed naming %q", tc.path, tc.body, r.Body, tc.field)
 		}
 	}
 
