@@ -89,6 +89,8 @@ type apiCollectBody struct {
 	TubeBarcode  string          `json:"tube_barcode"`
 	// Tubes registers several tubes of one visit at once instead of the single-tube fields.
 	Tubes []sample.Tube `json:"tubes"`
+	// Reason opens a not yet opened visit on a date outside its window.
+	Reason string `json:"reason"`
 }
 
 func (s *Server) apiCollect(c echo.Context) error {
@@ -101,7 +103,7 @@ func (s *Server) apiCollect(c echo.Context) error {
 		tubes = []sample.Tube{{SpecimenType: in.SpecimenType, Container: in.Container, Volume: in.Volume, Unit: in.Unit, TubeBarcode: in.TubeBarcode}}
 	}
 	out, err := s.app.Samples.Collect(c.Request().Context(), actor(c), sample.Collection{Participant: in.Participant, Study: in.Study,
-		Visit: in.Visit, CollectedAt: in.CollectedAt, Tubes: tubes})
+		Visit: in.Visit, CollectedAt: in.CollectedAt, Tubes: tubes, Reason: in.Reason})
 	if err != nil {
 		if len(in.Tubes) == 0 {
 			singleTubeField(err)

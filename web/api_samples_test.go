@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"biobank/internal/auth"
 	"biobank/internal/checkcode"
 	"biobank/internal/sample"
+	"biobank/internal/study"
 	"biobank/web"
 )
 
@@ -51,6 +53,11 @@ func TestAPISamples_CollectRegistersTubes(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, web.Config{})
 	a.seedLab(t)
+	studies, _, _ := a.services()
+	if _, err := studies.AddVisit(context.Background(), a.actorOf(t, "admin"), "IBD",
+		study.VisitInput{Code: "M3", Name: "Month 3", DayOffset: 90, WindowBefore: 14, WindowAfter: 14}); err != nil {
+		t.Fatal(err)
+	}
 	nurse := a.usedToken(t, "nurse")
 	pseudonym, _ := a.mustReadyParticipant(t, "nurse")
 	at := collectedAt()
@@ -149,7 +156,7 @@ func TestAPISamples_CollectRegistersTubes(t *testing.T) {
 		{"unknown container", nurse, body(map[string]any{"container": "JAR"}), 422, "invalid", "container"},
 		{"bad tube barcode", nurse, body(map[string]any{"tube_barcode": "FX 1!"}), 422, "invalid", "tube_barcode"},
 		{"tube barcode already on a live sample", nurse, body(map[string]any{"tube_barcode": "FX00012345"}), 409, "duplicate_tube_barcode", "tube_barcode"},
-		{"visit not opened", nurse, body(map[string]any{"participant": notOpen}), 422, "visit_not_open", "visit"},
+		{"first collection of month 3, outside its window", nurse, body(map[string]any{"participant": notOpen, "visit": "M3"}), 409, "out_of_window", "collected_at"},
 		{"visit the study does not have", nurse, body(map[string]any{"visit": "M99"}), 422, "invalid", "visit"},
 		{"unknown study", nurse, body(map[string]any{"study": "NOPE"}), 422, "invalid", "study"},
 		{"a bad tube in the list", nurse, map[string]any{"participant": pseudonym, "study": "IBD", "visit": "BASELINE",
@@ -165,6 +172,21 @@ func TestAPISamples_CollectRegistersTubes(t *testing.T) {
 			a.api(t, "POST", "/api/v1/samples", tc.token, tc.body).wantError(t, tc.status, tc.code, tc.field)
 			a.assertUnchanged(t, before)
 		})
+	}
+
+	// The first collection of a visit not yet opened opens it (the contract names the
+	// visit; no separate call is needed); outside the window, with a reason.
+	got = a.api(t, "POST", "/api/v1/samples", nurse, body(map[string]any{"participant": notOpen})).wantStatus(t, http.StatusCreated).object(t)
+	a.wantEvent(t, "participant", notOpen, "visit.open", "nurse")
+	if got["visit"] != "BASELINE" {
+		t.Errorf("collected at visit %v, want BASELINE", got["visit"])
+	}
+	a.api(t, "POST", "/api/v1/samples", nurse, body(map[string]any{"participant": notOpen, "visit": "M3", "reason": "seen early"})).
+		wantStatus(t, http.StatusCreated)
+	var reason string
+	if err := a.db.Gorm.Raw(`SELECT v.out_of_window_reason FROM visits v JOIN visit_definitions d ON d.id = v.visit_definition_id
+		JOIN participants p ON p.id = v.participant_id WHERE p.pseudonym = ? AND d.code = 'M3'`, notOpen).Scan(&reason).Error; err != nil || reason != "seen early" {
+		t.Errorf("M3 opened with reason %q, %v; want %q", reason, err, "seen early")
 	}
 }
 

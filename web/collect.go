@@ -39,8 +39,19 @@ func (s *Server) collectView(c echo.Context) (templates.CollectView, error) {
 	for _, ct := range containers {
 		labels[ct.Code] = ct.Label
 	}
-	return templates.CollectView{Pseudonym: p.Pseudonym, Study: st.Code, Visit: def.Code, VisitName: def.Name,
-		Requirements: def.Requirements, Form: templates.NewForm(), Labels: labels}, nil
+	v := templates.CollectView{Pseudonym: p.Pseudonym, Study: st.Code, Visit: def.Code, VisitName: def.Name,
+		Requirements: def.Requirements, Form: templates.NewForm(), Labels: labels}
+	v.Opens = true
+	for _, vis := range p.Visits {
+		if vis.VisitDefinitionID == def.ID {
+			v.Opens = false
+		}
+	}
+	if enr, enrolled := p.Enrolment(st.ID); v.Opens && enrolled {
+		from, to := def.Window(enr.EnrolledOn)
+		v.Window = from.Format("2006-01-02") + " to " + to.Format("2006-01-02")
+	}
+	return v, nil
 }
 
 func (s *Server) collectPage(c echo.Context) error {
@@ -69,14 +80,15 @@ func (s *Server) collect(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	names := []string{"collected_at"}
+	names := []string{"collected_at", "reason"}
 	for i := range v.Requirements {
 		for _, n := range []string{"drawn", "volume", "tube_barcode", "specimen_type", "container", "unit"} {
 			names = append(names, collectField(i, n))
 		}
 	}
 	v.Form = formFrom(c, names...)
-	in := sample.Collection{Participant: v.Pseudonym, Study: v.Study, Visit: v.Visit, CollectedAt: v.Form.Value("collected_at")}
+	in := sample.Collection{Participant: v.Pseudonym, Study: v.Study, Visit: v.Visit, CollectedAt: v.Form.Value("collected_at"),
+		Reason: v.Form.Value("reason")}
 	// Rows keep their position in the form so that an error names the right row: the
 	// service numbers the tubes it is given, so map back from them.
 	var rows []int

@@ -162,9 +162,12 @@ func (s *Server) renderParticipant(c echo.Context, status int, failed string, f 
 					Label: st.Code + " version " + d.Version + " (" + strings.Join(d.Tiers.Strings(), ", ") + ")"})
 			}
 		}
+		enr, _ := p.Enrolment(st.ID)
 		for _, vd := range st.Visits {
 			if !opened[vd.ID] {
 				v.VisitOpts = append(v.VisitOpts, templates.Option{Value: st.Code + "|" + vd.Code, Label: st.Code + " — " + vd.Name})
+				from, to := vd.Window(enr.EnrolledOn)
+				v.Due = append(v.Due, templates.DueVisit{Study: st.Code, Definition: vd, From: from, To: to})
 			}
 		}
 	}

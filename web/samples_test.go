@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/shopspring/decimal"
 
 	"biobank/internal/auth"
 	"biobank/internal/sample"
+	"biobank/internal/study"
 	"biobank/web"
 )
 
@@ -172,6 +174,61 @@ func TestCollectPage_RegistersTheTickedTubes(t *testing.T) {
 	nurse.submit(t, collectURL(pseudonym), collectURL(kiel), form(nil)).wantStatus(t, http.StatusForbidden)
 	a.assertUnchanged(t, before)
 	nurse.get(t, "/participants/"+pseudonym+"/visits/IBD/M99/collect").wantStatus(t, http.StatusNotFound)
+}
+
+// A visit that is happening needs no separate step: the participant page lists the visits
+// not yet opened with their windows, and registering the tubes opens the visit; outside
+// its window the form asks for a reason and keeps what was typed.
+func TestCollectPage_FirstCollectionOpensTheVisit(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	studies, _, _ := a.services()
+	if _, err := studies.AddVisit(context.Background(), a.actorOf(t, "admin"), "IBD", study.VisitInput{Code: "M3", Name: "Month 3",
+		DayOffset: 90, WindowBefore: 14, WindowAfter: 14,
+		Requirements: []study.RequirementInput{{SpecimenType: "serum", Container: "SST", Volume: decimal.RequireFromString("5"), Unit: "mL"}}}); err != nil {
+		t.Fatal(err)
+	}
+	pseudonym := a.mustEnrol(t, "nurse", "IBD", "", 0)
+	a.mustConsent(t, "nurse", pseudonym, "IBD", "1.0", "storage")
+	nurse := a.signedIn(t, "nurse")
+
+	p := nurse.get(t, "/participants/"+pseudonym).wantStatus(t, http.StatusOK)
+	due := p.wantTestID(t, "due-IBD-BASELINE")
+	if due.Find(`[data-testid="collect-BASELINE"]`).Length() != 1 || !strings.Contains(due.Text(), today(0)) {
+		t.Errorf("the baseline visit's row reads %q, want its window from today and a link to register tubes", due.Text())
+	}
+	p = nurse.get(t, collectURL(pseudonym)).wantStatus(t, http.StatusOK)
+	p.wantTestID(t, "collect-opens-visit")
+	at := collectedAt().Format(datetimeLocal)
+	nurse.submit(t, collectURL(pseudonym), collectURL(pseudonym), url.Values{"collected_at": {at},
+		"tubes[0].drawn": {"true"}, "tubes[0].volume": {"9"}}).wantRedirect(t, "/participants/"+pseudonym)
+	p = nurse.get(t, "/participants/"+pseudonym).wantStatus(t, http.StatusOK)
+	p.wantTestID(t, "visit-BASELINE")
+	if p.testid("due-IBD-BASELINE").Length() != 0 {
+		t.Error("the opened baseline visit is still listed as not yet opened")
+	}
+	a.wantEvent(t, "participant", pseudonym, "visit.open", "nurse")
+
+	// Month 3 today is outside its window: the form says so beside the collection time,
+	// keeps the volume typed, and writes nothing; with a reason it goes through.
+	m3 := "/participants/" + pseudonym + "/visits/IBD/M3/collect"
+	before := a.state(t)
+	vals := url.Values{"collected_at": {at}, "tubes[0].drawn": {"true"}, "tubes[0].volume": {"4.5"}}
+	p = nurse.submit(t, m3, m3, vals).wantStatus(t, http.StatusUnprocessableEntity)
+	if msg := p.wantTestID(t, "error-collected_at").Text(); !strings.Contains(msg, "outside the Month 3 window") {
+		t.Errorf("message %q", msg)
+	}
+	if got := p.inputValue(t, "tubes[0].volume"); got != "4.5" {
+		t.Errorf("volume came back as %q", got)
+	}
+	a.assertUnchanged(t, before)
+	vals.Set("reason", "seen early: travelling at month 3")
+	nurse.submit(t, m3, m3, vals).wantRedirect(t, "/participants/"+pseudonym)
+	p = nurse.get(t, "/participants/"+pseudonym).wantStatus(t, http.StatusOK)
+	if got := p.wantTestID(t, "visit-M3").Text(); !strings.Contains(got, "travelling at month 3") {
+		t.Errorf("the month 3 visit reads %q, want its reason", got)
+	}
 }
 
 func TestReceivePage_ReceivesScannedTubes(t *testing.T) {

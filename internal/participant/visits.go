@@ -81,50 +81,53 @@ func (s *Service) OpenVisitTx(tx *db.Tx, actor auth.Actor, pseudonym string, in 
 	if !ok {
 		return Visit{}, apperr.Invalid("visit", fmt.Sprintf("The study %s has no visit %q.", st.Code, in.Visit))
 	}
-	var v Visit
-	err = func() error {
-		p, err := s.lock(tx, actor, pseudonym)
-		if err != nil {
-			return err
-		}
-		var enr Enrolment
-		err = tx.Where("participant_id = ? AND study_id = ?", p.ID, st.ID).Take(&enr).Error
-		if db.ErrNoRows(err) {
-			return apperr.Conflict("not_enrolled", "study", fmt.Sprintf("%s is not enrolled in %s.", p.Pseudonym, st.Code))
-		}
-		if err != nil {
-			return err
-		}
-		if date.Before(enr.EnrolledOn) {
-			return apperr.Invalid("date", "The visit date is before the enrolment date ("+enr.EnrolledOn.Format("2006-01-02")+").")
-		}
-		from, to := def.Window(enr.EnrolledOn)
-		outside := date.Before(from) || date.After(to)
-		if outside && reason == "" {
-			return apperr.Conflict(OutOfWindowCode, "date", fmt.Sprintf(
-				"%s is outside the %s window (%s to %s). Give a reason to open the visit anyway.",
-				date.Format("2006-01-02"), def.Name, from.Format("2006-01-02"), to.Format("2006-01-02")))
-		}
-		if !outside {
-			reason = ""
-		}
-		v = Visit{ParticipantID: p.ID, VisitDefinitionID: def.ID, StudyID: st.ID, SiteID: p.SiteID, VisitDate: date,
-			OutOfWindowReason: reason, OpenedBy: actor.ID(), Definition: def}
-		if err := tx.Omit(clause.Associations).Create(&v).Error; err != nil {
-			if db.IsUniqueViolation(err) {
-				return apperr.Conflict("visit_exists", "visit", fmt.Sprintf("The %s visit of %s is already open.", def.Name, p.Pseudonym))
-			}
-			return err
-		}
-		e := actor.Entry("visit.open", "participant", p.Pseudonym)
-		e.Reason = reason
-		e.After = visitEvent{VisitID: v.ID, Study: st.Code, Visit: def.Code, Date: date.Format("2006-01-02"),
-			WindowFrom: from.Format("2006-01-02"), WindowTo: to.Format("2006-01-02")}
-		tx.Record(e)
-		return nil
-	}()
+	p, err := s.lock(tx, actor, pseudonym)
 	if err != nil {
 		return Visit{}, err
 	}
+	return s.OpenLockedVisitTx(tx, actor, p, st, def, date, reason, "date")
+}
+
+// OpenLockedVisitTx opens visit def of participant p, which the caller has locked, on
+// date: the shared part of opening a visit by hand and of the first collection of a visit
+// that was not opened (sample.CollectTx, which checks its own roles). A date outside the
+// visit's window is refused with out_of_window unless reason is given; dateField names
+// the field the date came from in the caller's input.
+func (s *Service) OpenLockedVisitTx(tx *db.Tx, actor auth.Actor, p Participant, st study.Study, def study.VisitDefinition,
+	date time.Time, reason, dateField string) (Visit, error) {
+	var enr Enrolment
+	err := tx.Where("participant_id = ? AND study_id = ?", p.ID, st.ID).Take(&enr).Error
+	if db.ErrNoRows(err) {
+		return Visit{}, apperr.Conflict("not_enrolled", "study", fmt.Sprintf("%s is not enrolled in %s.", p.Pseudonym, st.Code))
+	}
+	if err != nil {
+		return Visit{}, err
+	}
+	if date.Before(enr.EnrolledOn) {
+		return Visit{}, apperr.Invalid(dateField, "The visit date is before the enrolment date ("+enr.EnrolledOn.Format("2006-01-02")+").")
+	}
+	from, to := def.Window(enr.EnrolledOn)
+	outside := date.Before(from) || date.After(to)
+	if outside && reason == "" {
+		return Visit{}, apperr.Conflict(OutOfWindowCode, dateField, fmt.Sprintf(
+			"%s is outside the %s window (%s to %s). Give a reason to open the visit anyway.",
+			date.Format("2006-01-02"), def.Name, from.Format("2006-01-02"), to.Format("2006-01-02")))
+	}
+	if !outside {
+		reason = ""
+	}
+	v := Visit{ParticipantID: p.ID, VisitDefinitionID: def.ID, StudyID: st.ID, SiteID: p.SiteID, VisitDate: date,
+		OutOfWindowReason: reason, OpenedBy: actor.ID(), Definition: def}
+	if err := tx.Omit(clause.Associations).Create(&v).Error; err != nil {
+		if db.IsUniqueViolation(err) {
+			return Visit{}, apperr.Conflict("visit_exists", "visit", fmt.Sprintf("The %s visit of %s is already open.", def.Name, p.Pseudonym))
+		}
+		return Visit{}, err
+	}
+	e := actor.Entry("visit.open", "participant", p.Pseudonym)
+	e.Reason = reason
+	e.After = visitEvent{VisitID: v.ID, Study: st.Code, Visit: def.Code, Date: date.Format("2006-01-02"),
+		WindowFrom: from.Format("2006-01-02"), WindowTo: to.Format("2006-01-02")}
+	tx.Record(e)
 	return v, nil
 }

@@ -15,6 +15,7 @@ import (
 	"biobank/internal/auth"
 	"biobank/internal/consent"
 	"biobank/internal/db"
+	"biobank/internal/input"
 	"biobank/internal/participant"
 	"biobank/internal/study"
 )
@@ -32,10 +33,15 @@ type Tube struct {
 type Collection struct {
 	Participant string `json:"participant"`
 	Study       string `json:"study"`
-	// Visit is the visit definition's code (BASELINE, M3, …) of an opened visit.
+	// Visit is the visit definition's code (BASELINE, M3, …). A visit not yet opened is
+	// opened by its first collection, dated by CollectedAt.
 	Visit       string `json:"visit"`
 	CollectedAt string `json:"collected_at"`
 	Tubes       []Tube `json:"tubes"`
+	// Reason lets the first collection of a visit open it on a date outside the visit's
+	// window (without one that is refused with out_of_window); it is not used when the
+	// visit is already open.
+	Reason string `json:"reason"`
 }
 
 // MaxTubes bounds the tubes of one collection.
@@ -86,6 +92,10 @@ func (s *Service) CollectTx(tx *db.Tx, actor auth.Actor, in Collection) ([]Sampl
 	if err != nil {
 		return nil, err
 	}
+	reason, err := input.Text("reason", "reason", in.Reason, input.MaxReasonLength, false)
+	if err != nil {
+		return nil, err
+	}
 	if len(in.Tubes) == 0 {
 		return nil, apperr.Invalid("tubes", "Tick at least one tube that was drawn.")
 	}
@@ -112,7 +122,9 @@ func (s *Service) CollectTx(tx *db.Tx, actor auth.Actor, in Collection) ([]Sampl
 		var visit participant.Visit
 		err = tx.Where("participant_id = ? AND visit_definition_id = ?", p.ID, def.ID).Take(&visit).Error
 		if db.ErrNoRows(err) {
-			return apperr.InvalidCode("visit", "visit_not_open", fmt.Sprintf("The %s visit of %s has not been opened.", def.Name, p.Pseudonym))
+			// The visit is happening: its first collection opens it.
+			y, m, d := collectedAt.Date()
+			visit, err = s.Participants.OpenLockedVisitTx(tx, actor, p, st, def, time.Date(y, m, d, 0, 0, 0, 0, time.UTC), reason, "collected_at")
 		}
 		if err != nil {
 			return err

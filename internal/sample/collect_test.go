@@ -24,7 +24,7 @@ func TestCollect(t *testing.T) {
 	}
 	runScenarios(t, w,
 		scenario{"BadInputWritesNothing", collectBadInputWritesNothing},
-		scenario{"VisitNotOpenedSaysSo", collectVisitNotOpenedSaysSo},
+		scenario{"FirstCollectionOpensTheVisit", collectFirstCollectionOpensTheVisit},
 		scenario{"MicrolitresConvertedToMillilitres", collectMicrolitresConvertedToMillilitres},
 		scenario{"SeveralTubesEachWithItsAccessionAndAuditEvent", collectSeveralTubesEachWithItsAccessionAndAuditEvent},
 	)
@@ -58,7 +58,11 @@ func collectBadInputWritesNothing(t *testing.T, w world) {
 		want  want
 	}{
 		{"no consent", w.nurse, with(func(in *sample.Collection) { in.Participant = noConsent }), want{conflict: "consent_required"}},
-		{"visit not opened", w.nurse, with(func(in *sample.Collection) { in.Visit = "M3" }), want{field: "visit"}},
+		{"first collection outside the visit's window", w.nurse, with(func(in *sample.Collection) { in.Visit = "M3" }), want{conflict: "out_of_window"}},
+		{"first collection with a reason but a bad tube", w.nurse, with(func(in *sample.Collection) {
+			in.Visit, in.Reason, in.Tubes[1].Container = "M3", "travelling", "JAR"
+		}), want{field: "tubes[1].container"}},
+		{"reason too long", w.nurse, with(func(in *sample.Collection) { in.Visit, in.Reason = "M3", strings.Repeat("r", 2001) }), want{field: "reason"}},
 		{"unknown visit", w.nurse, with(func(in *sample.Collection) { in.Visit = "M99" }), want{field: "visit"}},
 		{"unknown study", w.nurse, with(func(in *sample.Collection) { in.Study = "NOPE" }), want{field: "study"}},
 		{"no study", w.nurse, with(func(in *sample.Collection) { in.Study = "" }), want{field: "study"}},
@@ -103,13 +107,51 @@ func collectBadInputWritesNothing(t *testing.T, w world) {
 	}
 }
 
-func collectVisitNotOpenedSaysSo(t *testing.T, w world) {
+// The first collection of a visit not yet opened opens it, dated by the collection time,
+// in the same transaction; outside the window only with a reason, which the visit keeps.
+func collectFirstCollectionOpensTheVisit(t *testing.T, w world) {
 	ctx := context.Background()
+	fresh := w.newParticipant(t, "IBD", []string{"storage"}, false)
 	in := w.collection(tube("whole_blood", "PED", "4"))
-	in.Visit = "m3"
-	_, err := w.samples.Collect(ctx, w.nurse, in)
-	if v := wantValidation(t, err, "visit"); v.Code != "visit_not_open" || !strings.Contains(v.Message, "Month 3") {
-		t.Errorf("got %+v, want visit_not_open naming the visit", v)
+	in.Participant = fresh
+	out := w.mustCollectTubes(t, in)
+	p, err := w.people.Get(ctx, w.nurse, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Visits) != 1 || p.Visits[0].Definition.Code != "BASELINE" || p.Visits[0].ID != out[0].VisitID {
+		t.Fatalf("visits after the first collection: %+v, sample's visit %d", p.Visits, out[0].VisitID)
+	}
+	collected, _ := time.Parse(time.RFC3339, in.CollectedAt)
+	if got, want := p.Visits[0].VisitDate.Format("2006-01-02"), collected.Format("2006-01-02"); got != want || p.Visits[0].OutOfWindowReason != "" {
+		t.Errorf("visit dated %s (reason %q), want %s, inside the window", got, p.Visits[0].OutOfWindowReason, want)
+	}
+	var opened int64
+	if err := w.db.Gorm.Raw("SELECT count(*) FROM audit_events WHERE action = 'visit.open' AND entity_id = ? AND actor = ?", fresh, w.nurse.Username).Scan(&opened).Error; err != nil || opened != 1 {
+		t.Errorf("visit.open events for %s: %d, %v; want 1", fresh, opened, err)
+	}
+	// A second collection at the same visit uses the visit that is open.
+	again := w.mustCollectTubes(t, in)
+	if again[0].VisitID != out[0].VisitID {
+		t.Errorf("second collection on visit %d, want %d", again[0].VisitID, out[0].VisitID)
+	}
+
+	// Month 3 for someone enrolled today is outside its window: refused, naming it, until
+	// a reason is given.
+	in.Visit = "M3"
+	_, err = w.samples.Collect(ctx, w.nurse, in)
+	if c := wantConflict(t, err, "out_of_window"); c.Field != "collected_at" || !strings.Contains(c.Message, "Month 3") {
+		t.Errorf("got %+v, want out_of_window on collected_at naming the visit", c)
+	}
+	in.Reason = "seen early: travelling abroad at month 3"
+	m3 := w.mustCollectTubes(t, in)
+	if p, err = w.people.Get(ctx, w.nurse, fresh); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range p.Visits {
+		if v.ID == m3[0].VisitID && v.OutOfWindowReason != in.Reason {
+			t.Errorf("M3 visit reason %q, want %q", v.OutOfWindowReason, in.Reason)
+		}
 	}
 }
 
