@@ -10,3 +10,12 @@ func (s *Server) RouteForTest(method, path string, h echo.HandlerFunc) {
 
 // SafeNext exposes safeNext to the tests.
 var SafeNext = safeNext
+
+// RouteTable lists every registered route as "METHOD path", as the route table holds it.
+func (s *Server) RouteTable() []string {
+	out := make([]string, 0, len(s.access))
+	for k := range s.access {
+		out = append(out, k)
+	}
+	return out
+}

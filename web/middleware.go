@@ -67,6 +67,7 @@ func (s *Server) middleware() {
 	e.Use(s.authorize)
 	// After the access checks: whoever may not call a route is told so, whatever they sent.
 	e.Use(s.checkInput)
+	e.Use(s.recordSite)
 }
 
 // streamedRoutes answer with a body written page by page; each page's reads get the
@@ -98,6 +99,33 @@ func (s *Server) pageContext(c echo.Context) (context.Context, context.CancelFun
 		return context.WithCancel(c.Request().Context())
 	}
 	return context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
+}
+
+// recordSite refuses an API write on another site's participant, sample or box (named in
+// the path) before the handler reads the body: a nurse or technician of another site is
+// told 403 (or 404), never that their input was incomplete. Pages look the record up
+// before anything else already, and managers and administrators act on every site.
+func (s *Server) recordSite(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		a, ok := c.Get(ctxActor).(auth.Actor)
+		if !ok || !isAPI(c) || c.Request().Method == http.MethodGet || a.AllSites() {
+			return next(c)
+		}
+		ctx := c.Request().Context()
+		var err error
+		switch {
+		case c.Param("pseudonym") != "":
+			_, err = s.app.Participants.Get(ctx, a, c.Param("pseudonym"))
+		case c.Param("code") != "":
+			_, err = s.app.Samples.Get(ctx, a, c.Param("code"))
+		case c.Param("barcode") != "":
+			_, err = s.app.Storage.FindBox(ctx, a, c.Param("barcode"))
+		}
+		if err != nil {
+			return err
+		}
+		return next(c)
+	}
 }
 
 func actorName(c echo.Context) string {
