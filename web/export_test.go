@@ -19,3 +19,10 @@ func (s *Server) RouteTable() []string {
 	}
 	return out
 }
+
+// RoutePattern is the route (its path pattern) that serves method and path, or "".
+func (s *Server) RoutePattern(method, path string) string {
+	c := s.echo.NewContext(nil, nil)
+	s.echo.Router().Find(method, path, c)
+	return c.Path()
+}
