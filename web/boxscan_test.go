@@ -36,8 +36,8 @@ func TestBoxPage_ScanOpensABoxAndChecksInItsOwnTube(t *testing.T) {
 	before := a.state(t)
 	p := tech.submit(t, "/boxes/BX2", "/boxes/BX2", url.Values{"sample": {ids[0]}}).wantStatus(t, http.StatusConflict)
 	msg := p.wantTestID(t, "place-error").Text()
-	if strings.Count(msg, ids[0]) != 1 {
-		t.Errorf("refusal %q should name the tube once", msg)
+	if strings.Count(msg, ids[0]) != 1 || !strings.Contains(msg, "checked out from box BX1") || !strings.Contains(msg, "A1") {
+		t.Errorf("refusal %q should name the tube once and the box and position kept for it", msg)
 	}
 	a.assertUnchanged(t, before)
 

@@ -89,8 +89,8 @@ func Next(s Sample, action Action) (Status, error) {
 		return "", wrongStatus(s, action)
 	}
 	if s.Hold && blockedByHold[action] {
-		return "", conflict("sample_on_hold", fmt.Sprintf("%s is on hold (%s): it cannot be %s until the hold is released.",
-			s.Accession, s.HoldText(), pastTense(action)))
+		return "", conflict("sample_on_hold", fmt.Sprintf("%s is on hold (%s): %s until the hold is released.",
+			s.Accession, s.HoldText(), refusal(action)))
 	}
 	return next, nil
 }
@@ -104,7 +104,7 @@ func wrongStatus(s Sample, action Action) error {
 		can = append(can, string(ActConsume), string(ActDestroy), string(ActLose))
 	}
 	sortStrings(can)
-	msg := fmt.Sprintf("%s is %s: it cannot %s.", s.Accession, s.Status.Label(), action)
+	msg := fmt.Sprintf("%s is %s, so %s.", s.Accession, s.Status.Label(), refusal(action))
 	if len(can) > 0 {
 		msg += " Allowed now: " + strings.Join(can, ", ") + "."
 	} else {
@@ -113,16 +113,27 @@ func wrongStatus(s Sample, action Action) error {
 	return conflict("wrong_status", msg)
 }
 
-func pastTense(a Action) string {
-	switch a {
-	case ActAliquot:
-		return "aliquoted"
-	case ActCheckOut:
-		return "checked out"
-	case ActDispatch:
-		return "shipped"
+// refusal says in words what cannot be done to a sample: "it cannot be placed in storage".
+func refusal(a Action) string {
+	if r, ok := refusals[a]; ok {
+		return r
 	}
-	return string(a)
+	return "it cannot " + string(a)
+}
+
+var refusals = map[Action]string{
+	ActReceive:     "it cannot be received",
+	ActUndoReceive: "its receipt cannot be undone",
+	ActPlace:       "it cannot be placed in storage",
+	ActCheckOut:    "it cannot be checked out",
+	ActCheckIn:     "it cannot be checked in",
+	ActAliquot:     "it cannot be aliquoted",
+	ActProcess:     "processing cannot be recorded for it",
+	ActDispatch:    "it cannot be shipped",
+	ActArrive:      "it cannot be received at its destination",
+	ActConsume:     "it cannot be marked consumed",
+	ActDestroy:     "it cannot be destroyed",
+	ActLose:        "it cannot be marked lost",
 }
 
 // Sample is one tube or container.

@@ -107,11 +107,21 @@ func (s *Service) placeIn(tx *db.Tx, actor auth.Actor, barcode, position, code s
 	if smp.SiteID != b.Freezer.SiteID {
 		return out, none, apperr.Conflict("wrong_site", "sample", fmt.Sprintf("%s is in the custody of another site than box %s.", smp.Accession, b.Barcode))
 	}
-	next, err := sample.Next(smp, sample.ActPlace)
+	old, err := currentSlot(tx.DB, smp.ID)
 	if err != nil {
 		return out, none, err
 	}
-	old, err := currentSlot(tx.DB, smp.ID)
+	if smp.Status == sample.CheckedOut && old != nil && old.BoxID != b.ID {
+		// Its position is kept for it elsewhere: say where, rather than the status rule.
+		var home Box
+		if err := tx.Select("barcode").Take(&home, old.BoxID).Error; err != nil {
+			return out, none, err
+		}
+		return out, none, apperr.Conflict("checked_out_elsewhere", "sample", fmt.Sprintf(
+			"%s is checked out from box %s, where position %s is kept for it: check it in there, not in box %s.",
+			smp.Accession, home.Barcode, Position{old.Row, old.Col}, b.Barcode))
+	}
+	next, err := sample.Next(smp, sample.ActPlace)
 	if err != nil {
 		return out, none, err
 	}
