@@ -120,7 +120,7 @@ func (s *Server) auditExportCSV(c echo.Context) error {
 	filter.Limit = audit.MaxPageSize
 	// The first page is read before the first byte goes out, so a refused filter or an
 	// unreachable database is an ordinary error response, not an empty file.
-	page, err := s.auditExportPage(c, filter)
+	page, err := s.auditExportPage(c, filter, 1)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (s *Server) auditExportCSV(c echo.Context) error {
 	w.WriteHeader(http.StatusOK)
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"seq", "at", "actor", "site", "action", "entity_type", "entity_id", "reason", "before", "after", "prev_hash", "hash"})
-	for {
+	for n := 2; ; n++ {
 		for _, e := range page.Events {
 			_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339Nano), e.Actor, e.Site, e.Action,
 				e.EntityType, e.EntityID, e.Reason, string(e.Before), string(e.After), e.PrevHash, e.Hash})
@@ -144,14 +144,19 @@ func (s *Server) auditExportCSV(c echo.Context) error {
 			return nil
 		}
 		filter.Cursor = page.NextCursor
-		if page, err = s.auditExportPage(c, filter); err != nil {
+		if page, err = s.auditExportPage(c, filter, n); err != nil {
 			abortStream(c, "audit export", err)
 		}
 	}
 }
 
 // auditExportPage reads one page of an export within the request timeout.
-func (s *Server) auditExportPage(c echo.Context, filter audit.Filter) (audit.Page, error) {
+func (s *Server) auditExportPage(c echo.Context, filter audit.Filter, n int) (audit.Page, error) {
+	if s.failExportPage != nil {
+		if err := s.failExportPage(n); err != nil {
+			return audit.Page{}, err
+		}
+	}
 	ctx, cancel := s.pageContext(c)
 	defer cancel()
 	return audit.List(ctx, s.db.Gorm, filter)

@@ -26,3 +26,14 @@ func (s *Server) RoutePattern(method, path string) string {
 	s.echo.Router().Find(method, path, c)
 	return c.Path()
 }
+
+// FailExportPage makes the read of page n of every streamed export fail with err from
+// now on (a database that goes away in the middle of a download).
+func (s *Server) FailExportPage(n int, err error) {
+	s.failExportPage = func(page int) error {
+		if page == n {
+			return err
+		}
+		return nil
+	}
+}

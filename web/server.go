@@ -54,6 +54,8 @@ type Server struct {
 	sessions *scs.SessionManager
 	echo     *echo.Echo
 	access   map[string]access
+	// failExportPage, set only by tests, fails the read of a streamed export's page n.
+	failExportPage func(n int) error
 	// now is the server's clock (Config.Clock or the real one).
 	now func() time.Time
 }
