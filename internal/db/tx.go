@@ -19,7 +19,8 @@ import (
 // recorded with Record, which only buffers them. When the callback given to DB.Tx returns
 // nil, the helper appends every recorded event through the database function audit_append
 // — one call, one lock of the chain head, as the last statement before COMMIT (for a small
-// batch, in the same round trip as the COMMIT) — and then commits. So no code can write an event before taking another row lock (the deadlock of
+// batch, in the same round trip as an asynchronous COMMIT, whose durability is confirmed
+// after the lock is released: see flush) — and then commits. So no code can write an event before taking another row lock (the deadlock of
 // the old "append last" rule), and a change and its events commit together or not at all.
 //
 // Lock order. Every transaction that takes row locks takes them in this order, so that two
@@ -46,6 +47,20 @@ type Tx struct {
 	changed bool
 	// committed is set once the flush has committed the work itself (small batches).
 	committed bool
+	// noWait is set by NoDurabilityWait.
+	noWait bool
+}
+
+// NoDurabilityWait lets the transaction commit without waiting for the disk (PostgreSQL's
+// asynchronous commit): a crash within a fraction of a second after it returns may lose
+// it, consistently with everything after it. Only for work that can be done again from
+// scratch, such as loading the demonstration data; why says so in words.
+func (tx *Tx) NoDurabilityWait(why string) error {
+	if strings.TrimSpace(why) == "" {
+		panic("db: Tx.NoDurabilityWait needs the reason in words")
+	}
+	tx.noWait = true
+	return tx.Exec("SET LOCAL synchronous_commit TO off").Error
 }
 
 // Record buffers an audit event; it is written when the transaction commits.
@@ -119,9 +134,14 @@ func (d *DB) tx(ctx context.Context, fn func(tx *Tx) error) error {
 		return tx.flush()
 	})
 	if err != nil && tx.committed {
-		// The flush committed the work; what failed is closing the empty transaction it
-		// opened after (a context cancelled in between, say). The change stands.
-		return nil
+		// The flush committed the work; what failed is the commit that confirms it is on
+		// disk. When the caller's context ended in between, the change stands (the WAL
+		// writer flushes it within a fraction of a second) and the caller is gone; any
+		// other failure leaves its durability unknown, which the caller must be told.
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("db: the change was committed but the database did not confirm it is on disk: %w", err)
 	}
 	return err
 }
@@ -149,14 +169,29 @@ func (tx *Tx) flush() error {
 		tx.entries = nil
 		return nil
 	}
-	// A small batch and the COMMIT go to the server in one round trip: from the moment
-	// audit_append takes the chain's lock until the commit is flushed every other
-	// appender waits, so that window holds no round trip to this process. The BEGIN after
-	// the COMMIT opens an empty transaction for database/sql to commit, as it will when
-	// this callback returns. A statement without parameters runs as one simple-protocol
-	// query, statement after statement, stopping at the first error: a failed append never
-	// reaches COMMIT, and the transaction is then rolled back as usual.
-	if _, err := tx.Statement.ConnPool.ExecContext(ctx, "SELECT audit_append("+escapeLiteral(batch)+"::jsonb); COMMIT; BEGIN"); err != nil {
+	// A small batch and the COMMIT go to the server in one round trip, and the COMMIT
+	// does not wait for the disk: from the moment audit_append takes the chain's lock
+	// until that COMMIT every other appender waits, so that window holds neither a round
+	// trip to this process nor a WAL flush. Durability is then confirmed outside the
+	// lock: the BEGIN opens a transaction that writes one tiny WAL record of its own (a
+	// transactional logical message; taking a transaction id alone writes none, and
+	// PostgreSQL commits a transaction without WAL asynchronously), and database/sql's
+	// COMMIT of it, when this callback returns, is a synchronous commit, which returns
+	// only once the WAL is flushed up to its own commit record — so up to and including
+	// this transaction's. The writers' flushes are thus grouped by
+	// PostgreSQL instead of being taken one after another under the chain's lock. Between
+	// the two commits the change is visible but not yet on disk; a crash then loses it
+	// together with everything that came after it (the WAL is replayed as a prefix, so
+	// the chain never has a hole), and the caller, not yet told of success, gets an error.
+	// A statement without parameters runs as one simple-protocol query, statement after
+	// statement, stopping at the first error: a failed append never reaches COMMIT, and
+	// the transaction is then rolled back as usual.
+	confirm := "; SELECT pg_logical_emit_message(true, 'biobank', 'durable')"
+	if tx.noWait {
+		confirm = ""
+	}
+	if _, err := tx.Statement.ConnPool.ExecContext(ctx, "SET LOCAL synchronous_commit TO off; SELECT audit_append("+
+		escapeLiteral(batch)+"::jsonb); COMMIT; BEGIN"+confirm); err != nil {
 		return fmt.Errorf("db: append %d audit events: %w", len(tx.entries), err)
 	}
 	tx.entries, tx.committed = nil, true
