@@ -47,7 +47,7 @@ func mistype(t *testing.T, pseudonym string) string {
 		t.Fatalf("pseudonym %q has %q outside the alphabet", pseudonym, pseudonym[2])
 	}
 	wrong := pseudonym[:2] + string(checkcode.Alphabet[(i+7)%len(checkcode.Alphabet)]) + pseudonym[3:]
-	if checkcode.Valid(wrong) {
+	if checkcode.ValidPID(wrong) {
 		t.Fatalf("the mistyped %q passes the check: the test would prove nothing", wrong)
 	}
 	return wrong
@@ -135,7 +135,7 @@ func TestNurse_EnrolsConsentsOpensBaselineVisit(t *testing.T) {
 		t.Fatalf("enrol: status %d%s", status, pageState(nurse))
 	}
 	pseudonym := text(t, nurse, "participant-pseudonym")
-	if len(pseudonym) != 8 || !checkcode.Valid(pseudonym) {
+	if len(pseudonym) != 8 || !checkcode.ValidPID(pseudonym) {
 		t.Fatalf("generated pseudonym %q: want 8 symbols with valid check characters", pseudonym)
 	}
 	participantURL := a.URL + "/participants/" + pseudonym
@@ -352,7 +352,7 @@ func TestNurse_FormKeepsValuesOnError(t *testing.T) {
 	signIn(t, ctx, a.URL, nurseUser, nursePassword)
 
 	// A pseudonym from the trusted third party's letter, one symbol mistyped.
-	right, err := checkcode.Append("K3X7Q2")
+	right, err := checkcode.AppendPID("K3X7Q2")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,7 @@ func TestAPIParticipants_Enrol(t *testing.T) {
 		} `json:"studies"`
 	}
 	r.decode(t, &got)
-	if len(got.Pseudonym) != 8 || !checkcode.Valid(got.Pseudonym) {
+	if len(got.Pseudonym) != 8 || !checkcode.ValidPID(got.Pseudonym) {
 		t.Errorf("generated pseudonym %q is not 8 symbols with valid check symbols", got.Pseudonym)
 	}
 	if got.Site != "LUX" || len(got.Studies) != 1 || got.Studies[0].Study != "IBD" || got.Studies[0].EnrolledOn != today(0) {

@@ -585,7 +585,7 @@ func today(days int) string {
 // mustPseudonym returns data (six symbols of the alphabet) with its two check symbols.
 func mustPseudonym(tb testing.TB, data string) string {
 	tb.Helper()
-	p, err := checkcode.Append(data)
+	p, err := checkcode.AppendPID(data)
 	if err != nil {
 		tb.Fatalf("pseudonym from %s: %v", data, err)
 	}
@@ -602,7 +602,7 @@ func mistyped(tb testing.TB, pseudonym string) string {
 	} else {
 		b[2] = 'Q'
 	}
-	if checkcode.Valid(string(b)) {
+	if checkcode.ValidPID(string(b)) {
 		tb.Fatalf("%s is still valid", b)
 	}
 	return string(b)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"biobank/internal/checkcode"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,7 +16,9 @@ import (
 )
 
 func (s *Server) studiesPage(c echo.Context) error {
-	return s.renderStudies(c, http.StatusOK, templates.NewForm())
+	f := templates.NewForm()
+	f.Values["pseudonym_scheme"] = string(checkcode.SchemeMainzelliste)
+	return s.renderStudies(c, http.StatusOK, f)
 }
 
 func (s *Server) renderStudies(c echo.Context, status int, f templates.Form) error {
@@ -29,9 +32,9 @@ func (s *Server) renderStudies(c echo.Context, status int, f templates.Form) err
 }
 
 func (s *Server) createStudy(c echo.Context) error {
-	f := formFrom(c, "code", "name", "pseudonym_pattern")
+	f := formFrom(c, "code", "name", "pseudonym_scheme", "pseudonym_pattern", "reason")
 	st, err := s.app.Studies.Create(c.Request().Context(), actor(c), study.Input{Code: f.Value("code"), Name: f.Value("name"),
-		PseudonymPattern: f.Value("pseudonym_pattern")})
+		PseudonymScheme: checkcode.Scheme(f.Value("pseudonym_scheme")), PseudonymPattern: f.Value("pseudonym_pattern"), Reason: f.Value("reason")})
 	if err != nil {
 		if formError(&f, err) {
 			return s.renderStudies(c, http.StatusUnprocessableEntity, f)
@@ -182,11 +185,12 @@ func formDecimal(f templates.Form, name, label string, required bool) (decimal.D
 }
 
 func (s *Server) updateStudy(c echo.Context) error {
-	f := formFrom(c, "name", "pseudonym_pattern", "pseudonym_check", "active", "reason")
-	check, active := f.Value("pseudonym_check") == "true", f.Value("active") == "true"
-	f.Values["pseudonym_check"], f.Values["active"] = strconv.FormatBool(check), strconv.FormatBool(active)
+	f := formFrom(c, "name", "pseudonym_pattern", "pseudonym_scheme", "active", "reason")
+	active := f.Value("active") == "true"
+	f.Values["active"] = strconv.FormatBool(active)
 	_, err := s.app.Studies.Update(c.Request().Context(), actor(c), c.Param("study"), study.Input{Name: f.Value("name"),
-		PseudonymPattern: f.Value("pseudonym_pattern"), PseudonymCheck: &check, Active: &active, Reason: f.Value("reason")})
+		PseudonymPattern: f.Value("pseudonym_pattern"), PseudonymScheme: checkcode.Scheme(f.Value("pseudonym_scheme")),
+		Active: &active, Reason: f.Value("reason")})
 	if err != nil {
 		if formError(&f, err) {
 			return s.renderStudy(c, http.StatusUnprocessableEntity, "settings", &f)

@@ -44,8 +44,24 @@ func TestStudyPages_AdminSetsUpAStudy(t *testing.T) {
 	if p.testid("studies-table").Find("tbody tr").Length() != 0 {
 		t.Error("a fresh database lists studies")
 	}
-	admin.submit(t, "/studies", "/studies", url.Values{"code": {"cd"}, "name": {"Crohn's disease"}}).wantRedirect(t, "/studies/CD")
+	// The form offers the pseudonym check, Mainzelliste chosen.
+	if got, _ := p.wantTestID(t, "study-form").Find(`select[name="pseudonym_scheme"] option[selected]`).Attr("value"); got != "mainzelliste" {
+		t.Errorf("the new-study form proposes the pseudonym check %q, want mainzelliste", got)
+	}
+	// Without a check the study needs a pattern and a reason: refused, as typed.
+	before := a.state(t)
+	p = admin.submit(t, "/studies", "/studies", url.Values{"code": {"ttp"}, "name": {"TTP cohort"}, "pseudonym_scheme": {"none"},
+		"pseudonym_pattern": {"TTP-[0-9]{6}"}}).wantStatus(t, http.StatusUnprocessableEntity)
+	if p.wantTestID(t, "study-form").Find(testidSel("error-reason")).Length() == 0 || p.inputValue(t, "pseudonym_pattern") != "TTP-[0-9]{6}" {
+		t.Errorf("refused study without a check: no message beside the reason, or the pattern lost:\n%s", excerpt(p.Body))
+	}
+	a.assertUnchanged(t, before)
+	admin.submit(t, "/studies", "/studies", url.Values{"code": {"cd"}, "name": {"Crohn's disease"}, "pseudonym_scheme": {"mainzelliste"}}).
+		wantRedirect(t, "/studies/CD")
 	p = admin.get(t, "/studies/CD").wantStatus(t, http.StatusOK)
+	if txt := p.wantTestID(t, "study-scheme").Text(); !strings.Contains(txt, "Mainzelliste") {
+		t.Errorf("the study page says %q", txt)
+	}
 	if got := p.wantTestID(t, "study-code").Text(); got != "CD" {
 		t.Errorf("study page of %q", got)
 	}
@@ -293,11 +309,13 @@ func TestStudyPages_SettingsForExternalPseudonyms(t *testing.T) {
 	a.assertUnchanged(t, before)
 
 	// Through the form: TTP pseudonyms without check characters.
+	a.api(t, "PATCH", "/api/v1/studies/RA", token, map[string]any{"pseudonym_scheme": "luhn", "reason": "x"}).
+		wantError(t, http.StatusUnprocessableEntity, "invalid", "pseudonym_scheme")
 	admin.submit(t, "/studies/RA", "/studies/RA", url.Values{"name": {"Rheumatoid arthritis"}, "pseudonym_pattern": {"TTP-[0-9]{6}"},
-		"active": {"true"}, "reason": {"the hospital's TTP issues pseudonyms"}}).wantRedirect(t, "/studies/RA")
+		"pseudonym_scheme": {"none"}, "active": {"true"}, "reason": {"the hospital's TTP issues pseudonyms"}}).wantRedirect(t, "/studies/RA")
 	p = admin.get(t, "/studies/RA").wantStatus(t, http.StatusOK)
-	if !strings.Contains(p.Body, "TTP-[0-9]{6}") {
-		t.Error("the study page does not show the pattern")
+	if txt := p.wantTestID(t, "study-scheme").Text(); !strings.Contains(txt, "TTP-[0-9]{6}") || !strings.Contains(txt, "no check") {
+		t.Errorf("the study page says %q, want no check and the pattern", txt)
 	}
 	if ev := a.wantEvent(t, "study", "RA", "study.update", "admin"); ev.Reason != "the hospital's TTP issues pseudonyms" {
 		t.Errorf("settings audited with reason %q", ev.Reason)

@@ -2,6 +2,11 @@
 // IDs, shipment codes (STANDARDS.md §5). A code is data symbols followed by two check symbols
 // over a 32-symbol alphabet that leaves out the letters most often confused with digits.
 //
+// Two codes live here. This file is the application's own, "biobank-v1", used for
+// accession IDs and for the pseudonyms of studies created before the schemes (Scheme);
+// mainzelliste.go is the PID code of Mainzelliste (Faldum and Pommerening, 2005), which new
+// studies use. They share the alphabet and the field but not the parity equations.
+//
 // The 32 symbols are the elements 0..31 of the finite field GF(32). For a code c_0 … c_{n-1}
 // the check symbols are chosen so that both parity checks hold:
 //
@@ -15,8 +20,8 @@
 // error — and a single substitution can be located: an error e at position j gives s1 = e and
 // s2 = e·α^(j+1), so α^(j+1) = s2/s1.
 //
-// This is the construction of Faldum and Pommerening (2005), derived here from the
-// mathematics rather than from anyone's code.
+// This is a construction of the same family as Faldum and Pommerening's (a distance-3 code
+// over GF(32)), but not their parity equations: their PIDs are checked by mainzelliste.go.
 package checkcode
 
 import (

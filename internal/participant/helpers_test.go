@@ -120,7 +120,7 @@ func (f *fixture) mustOpenVisit(tb testing.TB, actor auth.Actor, pseudonym strin
 // builtIn returns the built-in pseudonym with the six data symbols data.
 func builtIn(tb testing.TB, data string) string {
 	tb.Helper()
-	p, err := checkcode.Append(data)
+	p, err := checkcode.AppendPID(data)
 	if err != nil {
 		tb.Fatalf("pseudonym from %q: %v", data, err)
 	}

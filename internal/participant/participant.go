@@ -14,6 +14,7 @@ import (
 
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
+	"biobank/internal/checkcode"
 	"biobank/internal/db"
 	"biobank/internal/input"
 	"biobank/internal/study"
@@ -131,7 +132,7 @@ func (s *Service) EnrolTx(tx *db.Tx, actor auth.Actor, in EnrolInput) (Participa
 			return err
 		}
 		if strings.TrimSpace(in.Pseudonym) == "" {
-			if p.Pseudonym, err = s.freshPseudonym(tx.DB); err != nil {
+			if p.Pseudonym, err = s.freshPseudonym(tx.DB, st.PseudonymScheme); err != nil {
 				return err
 			}
 		} else if p.Pseudonym, p.External, err = acceptPseudonym(st, in.Pseudonym); err != nil {
@@ -252,9 +253,9 @@ func (s *Service) enrolmentSite(tx *gorm.DB, actor auth.Actor, code string, p *P
 
 // freshPseudonym draws pseudonyms until one is unused (a collision among 32^6 ≈ 10^9 is
 // rare, but a repeat must never be handed out).
-func (s *Service) freshPseudonym(tx *gorm.DB) (string, error) {
+func (s *Service) freshPseudonym(tx *gorm.DB, scheme checkcode.Scheme) (string, error) {
 	for i := 0; i < 10; i++ {
-		p, err := NewPseudonym()
+		p, err := NewPseudonym(scheme)
 		if err != nil {
 			return "", err
 		}
@@ -303,7 +304,7 @@ func find(q *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
 			return visible(actor, p)
 		}
 	}
-	pseudonym, err := normaliseLookup(raw)
+	pseudonym, err := normaliseLookup(q.Session(&gorm.Session{NewDB: true}), actor, raw)
 	if err != nil {
 		return Participant{}, err
 	}

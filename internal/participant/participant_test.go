@@ -22,7 +22,7 @@ func TestEnrol_GeneratesUniqueCheckedPseudonymsAndAudits(t *testing.T) {
 	a := f.mustEnrol(t, f.NurseLUX, participant.EnrolInput{Study: "ibd", Sex: "female", BirthYear: &year, EnrolledOn: "2025-06-01"})
 	b := f.mustEnrol(t, f.NurseLUX, participant.EnrolInput{Study: "IBD"})
 	for _, p := range []participant.Participant{a, b} {
-		if len(p.Pseudonym) != participant.PseudonymLength || !checkcode.Valid(p.Pseudonym) || p.External {
+		if len(p.Pseudonym) != participant.PseudonymLength || !checkcode.ValidPID(p.Pseudonym) || p.External {
 			t.Errorf("generated pseudonym %q: want %d symbols with valid check symbols, not external", p.Pseudonym, participant.PseudonymLength)
 		}
 		if p.SiteID != f.LUX.ID {
@@ -177,8 +177,8 @@ func TestEnrol_ExternalPseudonymMustMatchTheStudyPattern(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	noCheck := false
-	f.mustStudy(t, study.Input{Code: "MS", Name: "Multiple sclerosis", PseudonymPattern: `TTP-[0-9]{6}`, PseudonymCheck: &noCheck})
+	f.mustStudy(t, study.Input{Code: "MS", Name: "Multiple sclerosis", PseudonymPattern: `TTP-[0-9]{6}`,
+		PseudonymScheme: checkcode.SchemeNone, Reason: "the TTP's pseudonyms carry no check characters"})
 
 	p := f.mustEnrol(t, f.NurseLUX, participant.EnrolInput{Study: "MS", Pseudonym: " ttp-123456 "})
 	if p.Pseudonym != "TTP-123456" || !p.External {
@@ -204,17 +204,22 @@ func TestEnrol_ExternalPseudonymMustMatchTheStudyPattern(t *testing.T) {
 	}
 }
 
+// A biobank-v1 study (one created before the schemes with its check on) keeps taking
+// external pseudonyms of its pattern that pass the biobank-v1 check, of any length.
 func TestEnrol_ExternalPseudonymWithCheckMustPassTheBuiltInCheck(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.mustStudy(t, study.Input{Code: "MS", Name: "Multiple sclerosis", PseudonymPattern: `[A-Z0-9]{10}`})
-	good := builtIn(t, "K3X7Q2M9")
+	f.mustStudy(t, study.Input{Code: "MS", Name: "Multiple sclerosis", PseudonymPattern: `[A-Z0-9]{10}`, PseudonymScheme: checkcode.SchemeBiobankV1})
+	good, err := checkcode.Append("K3X7Q2M9")
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := f.mustEnrol(t, f.NurseLUX, participant.EnrolInput{Study: "MS", Pseudonym: good})
 	if p.Pseudonym != good || !p.External {
 		t.Errorf("stored %q (external %v), want %s, external", p.Pseudonym, p.External, good)
 	}
 	check := unchanged(t, f.DB, participantTables...)
-	_, err := f.Participants.Enrol(context.Background(), f.NurseLUX, participant.EnrolInput{Study: "MS", Pseudonym: mistyped(good, 2)})
+	_, err = f.Participants.Enrol(context.Background(), f.NurseLUX, participant.EnrolInput{Study: "MS", Pseudonym: mistyped(good, 2)})
 	if v := wantValidation(t, err, "pseudonym"); v.Code != "wrong_check" {
 		t.Errorf("code = %q, want wrong_check", v.Code)
 	}

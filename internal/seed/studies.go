@@ -72,7 +72,8 @@ var demoStudies = []demoStudy{
 		versions: []study.DocumentInput{{Version: "1.0", Tiers: []string{"storage", "genetic", "sharing"}}},
 	},
 	{
-		in: study.Input{Code: "MS", Name: "Multiple sclerosis cohort", PseudonymPattern: "MS-[0-9]{6}", PseudonymCheck: ptr(false)},
+		in: study.Input{Code: "MS", Name: "Multiple sclerosis cohort", PseudonymPattern: "MS-[0-9]{6}",
+			PseudonymScheme: checkcode.SchemeNone, Reason: "the MS network's trusted third party issues MS-nnnnnn without check characters"},
 		visits: []study.VisitInput{
 			{Code: "BASELINE", Name: "Baseline with lumbar puncture", DayOffset: 0, WindowAfter: 21, Requirements: []study.RequirementInput{edtaPlasma, serum, pbmc, csf}},
 			{Code: "M12", Name: "Month 12", DayOffset: 365, WindowBefore: 30, WindowAfter: 30, Requirements: []study.RequirementInput{edtaPlasma, serum, pbmc}},
@@ -106,7 +107,9 @@ func demoStudiesAndParticipants(ctx context.Context, a *app.App, admin auth.Acto
 	studies := a.Studies
 	for _, ds := range demoStudies {
 		in := ds.in
-		in.Reason = "demonstration data"
+		if in.Reason == "" {
+			in.Reason = "demonstration data"
+		}
 		if _, err := studies.Create(ctx, admin, in); err != nil {
 			return nil, err
 		}
@@ -157,7 +160,7 @@ func demoStudiesAndParticipants(ctx context.Context, a *app.App, admin auth.Acto
 						Sex: []string{"female", "male"}[rng.IntN(2)], BirthYear: ptr(1945 + rng.IntN(60))}}
 				if st.PseudonymPattern != "" {
 					pl.in.Pseudonym = fmt.Sprintf("MS-%06d", 100000+len(plans))
-				} else if pl.in.Pseudonym, err = checkcode.Generate(seededReader{rng}, participant.PseudonymLength-2); err != nil {
+				} else if pl.in.Pseudonym, err = st.PseudonymScheme.Generate(seededReader{rng}); err != nil {
 					return nil, err
 				}
 				pl.tiers = []string{"storage"}

@@ -14,7 +14,7 @@ type studyRecord struct {
 	Code             string `json:"code"`
 	Name             string `json:"name"`
 	PseudonymPattern string `json:"pseudonym_pattern"`
-	PseudonymCheck   bool   `json:"pseudonym_check"`
+	PseudonymScheme  string `json:"pseudonym_scheme"`
 	Active           bool   `json:"active"`
 }
 
@@ -22,7 +22,7 @@ type studyRecord struct {
 func (studyRecord) AuditPayload() {}
 
 func (s Study) record() studyRecord {
-	return studyRecord{Code: s.Code, Name: s.Name, PseudonymPattern: s.PseudonymPattern, PseudonymCheck: s.PseudonymCheck, Active: s.Active}
+	return studyRecord{Code: s.Code, Name: s.Name, PseudonymPattern: s.PseudonymPattern, PseudonymScheme: string(s.PseudonymScheme), Active: s.Active}
 }
 
 type requirementRecord struct {

@@ -15,6 +15,7 @@ import (
 
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
+	"biobank/internal/checkcode"
 	"biobank/internal/db"
 	"biobank/internal/input"
 )
@@ -25,7 +26,7 @@ type Study struct {
 	Code             string            `json:"code"`
 	Name             string            `json:"name"`
 	PseudonymPattern string            `json:"pseudonym_pattern"`
-	PseudonymCheck   bool              `json:"pseudonym_check"`
+	PseudonymScheme  checkcode.Scheme  `json:"pseudonym_scheme"`
 	Active           bool              `json:"active"`
 	CreatedAt        time.Time         `json:"created_at"`
 	UpdatedAt        time.Time         `json:"-"`
@@ -49,9 +50,13 @@ type Input struct {
 	Code             string `json:"code"`
 	Name             string `json:"name"`
 	PseudonymPattern string `json:"pseudonym_pattern"`
-	PseudonymCheck   *bool  `json:"pseudonym_check"`
-	Active           *bool  `json:"active"`
-	Reason           string `json:"reason"`
+	// PseudonymScheme is mainzelliste (the default for a new study), biobank-v1 or none.
+	PseudonymScheme checkcode.Scheme `json:"pseudonym_scheme"`
+	// PseudonymCheck is the earlier boolean form of the scheme, still read: true means
+	// biobank-v1, false none. PseudonymScheme wins when both are given.
+	PseudonymCheck *bool  `json:"pseudonym_check"`
+	Active         *bool  `json:"active"`
+	Reason         string `json:"reason"`
 }
 
 var studyCodePattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,15}$`)
@@ -78,6 +83,32 @@ func (in *Input) check(withCode bool) error {
 			return apperr.Invalid("pseudonym_pattern", "The pseudonym pattern is not a valid regular expression.")
 		}
 	}
+	in.PseudonymScheme = checkcode.Scheme(strings.ToLower(strings.TrimSpace(string(in.PseudonymScheme))))
+	if in.PseudonymScheme == "" && in.PseudonymCheck != nil {
+		in.PseudonymScheme = checkcode.SchemeNone
+		if *in.PseudonymCheck {
+			in.PseudonymScheme = checkcode.SchemeBiobankV1
+		}
+	}
+	if in.PseudonymScheme != "" && !in.PseudonymScheme.Known() {
+		return apperr.Invalid("pseudonym_scheme", fmt.Sprintf("The pseudonym check is one of %s, %s or %s.",
+			checkcode.SchemeMainzelliste, checkcode.SchemeBiobankV1, checkcode.SchemeNone))
+	}
+	return nil
+}
+
+// checkScheme refuses a study whose pseudonyms would be checked by nothing without a
+// pattern to match them, or without an administrator's reason for taking them unchecked.
+func (st Study) checkScheme(reason string) error {
+	if st.PseudonymScheme != checkcode.SchemeNone {
+		return nil
+	}
+	if st.PseudonymPattern == "" {
+		return apperr.Invalid("pseudonym_pattern", "Without a pseudonym check, give the pattern the trusted third party's pseudonyms follow.")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return apperr.InvalidCode("reason", "reason_required", "Say why this study takes pseudonyms without a check; it is kept in the audit trail.")
+	}
 	return nil
 }
 
@@ -102,9 +133,12 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in Input) (Study
 	if err := in.check(true); err != nil {
 		return Study{}, err
 	}
-	st := Study{Code: in.Code, Name: in.Name, PseudonymPattern: in.PseudonymPattern, PseudonymCheck: true, Active: true}
-	if in.PseudonymCheck != nil {
-		st.PseudonymCheck = *in.PseudonymCheck
+	st := Study{Code: in.Code, Name: in.Name, PseudonymPattern: in.PseudonymPattern, PseudonymScheme: checkcode.SchemeMainzelliste, Active: true}
+	if in.PseudonymScheme != "" {
+		st.PseudonymScheme = in.PseudonymScheme
+	}
+	if err := st.checkScheme(in.Reason); err != nil {
+		return Study{}, err
 	}
 	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if err := tx.Omit(clause.Associations).Create(&st).Error; err != nil {
@@ -143,11 +177,14 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, code string, in 
 		}
 		before := st
 		st.Name, st.PseudonymPattern = in.Name, in.PseudonymPattern
-		if in.PseudonymCheck != nil {
-			st.PseudonymCheck = *in.PseudonymCheck
+		if in.PseudonymScheme != "" {
+			st.PseudonymScheme = in.PseudonymScheme
 		}
 		if in.Active != nil {
 			st.Active = *in.Active
+		}
+		if err := st.checkScheme(reason); err != nil {
+			return err
 		}
 		if err := tx.Omit(clause.Associations).Save(&st).Error; err != nil {
 			return err
@@ -228,4 +265,16 @@ func (st Study) Document(version string) (ConsentDocument, bool) {
 		}
 	}
 	return ConsentDocument{}, false
+}
+
+// PseudonymSchemes lists the schemes with a check that some study uses: a scanned or typed
+// pseudonym is tried under each (a lookup does not know the study).
+func PseudonymSchemes(q *gorm.DB) ([]checkcode.Scheme, error) {
+	var out []checkcode.Scheme
+	err := q.Model(&Study{}).Distinct("pseudonym_scheme").Where("pseudonym_scheme <> ?", checkcode.SchemeNone).
+		Order("pseudonym_scheme").Pluck("pseudonym_scheme", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("study: pseudonym schemes: %w", err)
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"biobank/internal/checkcode"
 	"biobank/internal/study"
 )
 
@@ -20,8 +21,8 @@ func TestCreate_AdministratorCreatesStudyAndIsAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ID == 0 || st.Code != "IBD" || st.Name != "Inflammatory bowel disease" || !st.Active || !st.PseudonymCheck {
-		t.Errorf("created %+v; want code IBD, trimmed name, active, built-in check on", st)
+	if st.ID == 0 || st.Code != "IBD" || st.Name != "Inflammatory bowel disease" || !st.Active || st.PseudonymScheme != checkcode.SchemeMainzelliste {
+		t.Errorf("created %+v; want code IBD, trimmed name, active, Mainzelliste check", st)
 	}
 	got, err := f.Studies.ByCode(ctx, "ibd")
 	if err != nil || got.ID != st.ID {
