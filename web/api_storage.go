@@ -245,7 +245,8 @@ func (s *Server) apiRackImport(c echo.Context) error {
 	if err != nil {
 		return &malformedError{Message: "The file could not be read."}
 	}
-	f, err := storage.ParseRackFile(data)
+	f, err := storage.ParseRackFile(data, storage.RackOptions{Box: c.QueryParam("box"), FileName: c.QueryParam("file_name"),
+		NoReadIsEmpty: c.QueryParam("no_read") == "empty", ColumnOrder: c.QueryParam("order") == "columns"})
 	if err != nil {
 		if fe, ok := err.(*storage.FileError); ok {
 			return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": apiErrorBody{Code: "bad_rack_file", Message: fe.Error(), Field: "file"},
@@ -259,7 +260,7 @@ func (s *Server) apiRackImport(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"box": p.Box.Barcode, "clean": p.Clean, "wells": p.Wells})
+		return c.JSON(http.StatusOK, map[string]any{"box": p.Box.Barcode, "layout": p.Layout, "clean": p.Clean, "wells": p.Wells})
 	}
 	n, err := s.app.Storage.ImportRack(ctx, actor(c), f)
 	if err != nil {

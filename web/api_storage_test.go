@@ -843,3 +843,57 @@ func TestRoleMatrix_StorageAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIStorage_RackImportOfOtherLayouts: numbered wells counted down the columns into
+// the box named in the query, and a Micronic JSON scan result, previewed and placed.
+func TestAPIStorage_RackImportOfOtherLayouts(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	tech := a.usedToken(t, "technician")
+	f1 := a.mustFreezer(t, "manager", "F1", "-80")
+	a.mustBox(t, "manager", "IDX-1", f1, "", 8, 12)
+	a.mustBox(t, "manager", "MIC-0001", f1, "", 8, 12)
+	ids := a.mustAliquots(t, "nurse", "technician", 4)
+	var got struct {
+		Box    string `json:"box"`
+		Layout string `json:"layout"`
+		Clean  bool   `json:"clean"`
+		Wells  []storage.WellCheck
+	}
+	before := a.state(t)
+	a.api(t, "POST", "/api/v1/boxes/import?box=IDX-1&order=columns", tech, "1,"+ids[0]+"\n2,"+ids[1]+"\n9,\n").
+		wantStatus(t, http.StatusOK).decode(t, &got)
+	if !got.Clean || len(got.Wells) != 3 || got.Wells[0].Position != "A1" || got.Wells[1].Position != "B1" || got.Wells[2].Position != "A2" {
+		t.Fatalf("numbered wells down the columns of an 8×12 box: %+v", got)
+	}
+	a.api(t, "POST", "/api/v1/boxes/import?box=IDX-1", tech, "1,"+ids[0]+"\n2,"+ids[1]+"\n97,\n").
+		wantStatus(t, http.StatusOK).decode(t, &got)
+	if got.Clean || got.Wells[1].Position != "A2" || got.Wells[2].Outcome != "conflict" {
+		t.Errorf("well 97 of a 96-position box: %+v", got)
+	}
+	a.assertUnchanged(t, before)
+	a.api(t, "POST", "/api/v1/boxes/import?box=IDX-1&order=columns&confirm=true", tech, "1,"+ids[0]+"\n2,"+ids[1]+"\n").
+		wantStatus(t, http.StatusOK)
+	if where := a.whereIs(t, ids[1]); where != "F1 › IDX-1 › B1" {
+		t.Errorf("%s is at %q", ids[1], where)
+	}
+
+	scan := `{"rackId": "MIC-0001", "tubes": [{"position": "A01", "tubeId": "` + ids[2] + `", "status": "Code OK"},
+		{"position": "A02", "tubeId": "` + ids[3] + `", "status": "Code OK"}, {"position": "A03", "tubeId": "", "status": "No Tube"}]}`
+	a.api(t, "POST", "/api/v1/boxes/import", tech, scan).wantStatus(t, http.StatusOK).decode(t, &got)
+	if !got.Clean || got.Box != "MIC-0001" || !strings.Contains(got.Layout, "JSON") || len(got.Wells) != 3 {
+		t.Fatalf("Micronic JSON: %+v", got)
+	}
+	a.api(t, "POST", "/api/v1/boxes/import?confirm=true", tech, scan).wantStatus(t, http.StatusOK)
+	if where := a.whereIs(t, ids[3]); where != "F1 › MIC-0001 › A2" {
+		t.Errorf("%s is at %q", ids[3], where)
+	}
+	// A rack the file names that is not the box in the query is refused.
+	before = a.state(t)
+	r := a.api(t, "POST", "/api/v1/boxes/import?box=IDX-1", tech, scan).wantStatus(t, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(r.Body), `"code":"bad_rack_file"`) || !strings.Contains(string(r.Body), "not of box IDX-1") {
+		t.Errorf("a scan of another rack: %s", r.Body)
+	}
+	a.assertUnchanged(t, before)
+}

@@ -251,7 +251,7 @@ func (s *Server) checkedOutPage(c echo.Context) error {
 }
 
 func (s *Server) importPage(c echo.Context) error {
-	return s.renderImport(c, http.StatusOK, templates.ImportView{})
+	return s.renderImport(c, http.StatusOK, templates.ImportView{Form: importForm(c)})
 }
 
 func (s *Server) renderImport(c echo.Context, status int, v templates.ImportView) error {
@@ -264,7 +264,7 @@ func (s *Server) renderImport(c echo.Context, status int, v templates.ImportView
 func (s *Server) importPreview(c echo.Context) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return s.renderImport(c, http.StatusUnprocessableEntity, templates.ImportView{Error: "Choose the rack scanner's CSV file."})
+		return s.renderImport(c, http.StatusUnprocessableEntity, templates.ImportView{Error: "Choose the rack scanner's file.", Form: importForm(c)})
 	}
 	src, err := fh.Open()
 	if err != nil {
@@ -275,16 +275,36 @@ func (s *Server) importPreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.previewData(c, string(data), http.StatusOK, "")
+	f := importForm(c)
+	f.Values["file_name"] = fh.Filename
+	return s.previewData(c, string(data), f, http.StatusOK, "")
+}
+
+// importForm reads the import settings posted with a file or its confirmation.
+func importForm(c echo.Context) templates.Form {
+	f := formFrom(c, "box", "no_read", "order", "file_name")
+	if f.Value("no_read") != "empty" {
+		f.Values["no_read"] = "unreadable"
+	}
+	if f.Value("order") != "columns" {
+		f.Values["order"] = "rows"
+	}
+	return f
+}
+
+// rackOptions are the parser's options from the import settings.
+func rackOptions(f templates.Form) storage.RackOptions {
+	return storage.RackOptions{Box: f.Value("box"), FileName: f.Value("file_name"),
+		NoReadIsEmpty: f.Value("no_read") == "empty", ColumnOrder: f.Value("order") == "columns"}
 }
 
 // previewData parses and previews a rack file; a preview is shown with status and the
 // message refused (empty for a plain preview).
-func (s *Server) previewData(c echo.Context, data string, status int, refused string) error {
-	f, err := storage.ParseRackFile([]byte(data))
+func (s *Server) previewData(c echo.Context, data string, form templates.Form, status int, refused string) error {
+	f, err := storage.ParseRackFile([]byte(data), rackOptions(form))
 	if err != nil {
 		if fe, ok := err.(*storage.FileError); ok {
-			return s.renderImport(c, http.StatusUnprocessableEntity, templates.ImportView{Error: "This file cannot be imported.", Problems: fe.Problems})
+			return s.renderImport(c, http.StatusUnprocessableEntity, templates.ImportView{Error: "This file cannot be imported.", Problems: fe.Problems, Form: form})
 		}
 		return err
 	}
@@ -294,23 +314,24 @@ func (s *Server) previewData(c echo.Context, data string, status int, refused st
 		if code >= 500 {
 			return err
 		}
-		return s.renderImport(c, code, templates.ImportView{Error: body.Message})
+		return s.renderImport(c, code, templates.ImportView{Error: body.Message, Form: form})
 	}
-	return s.renderImport(c, status, templates.ImportView{Preview: &p, Data: data, Error: refused})
+	return s.renderImport(c, status, templates.ImportView{Preview: &p, Data: data, Error: refused, Form: form})
 }
 
 func (s *Server) importConfirm(c echo.Context) error {
 	data := c.FormValue("data")
-	f, err := storage.ParseRackFile([]byte(data))
+	form := importForm(c)
+	f, err := storage.ParseRackFile([]byte(data), rackOptions(form))
 	if err != nil {
-		return s.previewData(c, data, http.StatusOK, "")
+		return s.previewData(c, data, form, http.StatusOK, "")
 	}
 	n, err := s.app.Storage.ImportRack(c.Request().Context(), actor(c), f)
 	if err != nil {
 		// Refused (the box changed since the preview): show the fresh preview with the
 		// reason, as a refusal, not as a page that looks like the upload's answer.
 		if cf, conflict := apperr.AsConflict(err); conflict {
-			return s.previewData(c, data, http.StatusConflict, "Nothing was placed. "+cf.Message)
+			return s.previewData(c, data, form, http.StatusConflict, "Nothing was placed. "+cf.Message)
 		}
 		return err
 	}

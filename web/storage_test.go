@@ -22,10 +22,23 @@ import (
 // content as field, and that page's CSRF token, as a browser's file upload would.
 func (c *client) upload(tb testing.TB, from, action, field, filename, content string) *page {
 	tb.Helper()
+	return c.uploadWith(tb, from, action, field, filename, content, nil)
+}
+
+// uploadWith is upload with other form fields beside the file.
+func (c *client) uploadWith(tb testing.TB, from, action, field, filename, content string, fields url.Values) *page {
+	tb.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	if err := w.WriteField("_csrf", c.csrf(tb, from)); err != nil {
 		tb.Fatal(err)
+	}
+	for k, vs := range fields {
+		for _, v := range vs {
+			if err := w.WriteField(k, v); err != nil {
+				tb.Fatal(err)
+			}
+		}
 	}
 	if field != "" {
 		fw, err := w.CreateFormFile(field, filename)
@@ -900,4 +913,50 @@ func TestRoleMatrix_StoragePages(t *testing.T) {
 		}
 		a.assertUnchanged(t, before)
 	})
+}
+
+// TestImportPage_TwoColumnFileIntoTheChosenBox: a FluidX file of position and tube only,
+// NO READ for empty wells: refused until the box is chosen, then previewed clean (saying how
+// it was read) and placed with the settings carried through the confirmation.
+func TestImportPage_TwoColumnFileIntoTheChosenBox(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	f1 := a.mustFreezer(t, "manager", "F1", "-80")
+	a.mustBox(t, "manager", "FX-RACK-2", f1, "", 8, 12)
+	ids := a.mustAliquots(t, "nurse", "technician", 2)
+	tech := a.signedIn(t, "technician")
+	const page = "/storage/import"
+	file := "A1," + ids[0] + "\r\nA2,NO READ\r\nA3," + ids[1] + "\r\n"
+
+	before := a.state(t)
+	p := tech.upload(t, page, page, "file", "scan.csv", file).wantStatus(t, http.StatusUnprocessableEntity)
+	if msg := p.wantTestID(t, "import-error").Text(); !strings.Contains(msg, "choose the box to import into") {
+		t.Errorf("without a box: %q", msg)
+	}
+	settings := url.Values{"box": {"FX-RACK-2"}, "no_read": {"empty"}, "order": {"rows"}}
+	p = tech.uploadWith(t, page, page, "file", "scan.csv", file, settings).wantStatus(t, http.StatusOK)
+	a.assertUnchanged(t, before)
+	if txt := p.wantTestID(t, "import-layout").Text(); !strings.Contains(txt, "2 columns (position, tube)") {
+		t.Errorf("layout %q", txt)
+	}
+	if n := p.testid("well-matched").Length(); n != 2 || p.testid("well-empty").Length() != 1 {
+		t.Fatalf("%d matched and %d empty wells, want 2 and 1", n, p.testid("well-empty").Length())
+	}
+	confirm := p.wantTestID(t, "import-confirm")
+	vals := url.Values{}
+	confirm.Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
+		name, _ := in.Attr("name")
+		value, _ := in.Attr("value")
+		if name != "_csrf" {
+			vals.Set(name, value)
+		}
+	})
+	if vals.Get("box") != "FX-RACK-2" || vals.Get("no_read") != "empty" || vals.Get("file_name") != "scan.csv" {
+		t.Errorf("the confirmation carries %v", vals)
+	}
+	tech.submit(t, page, page+"/confirm", vals).wantRedirect(t, "/boxes/FX-RACK-2")
+	if got := a.whereIs(t, ids[1]); got != "F1 › FX-RACK-2 › A3" {
+		t.Errorf("%s is at %q", ids[1], got)
+	}
 }

@@ -169,7 +169,7 @@ func TestImportRack_AgainstConcurrentScansIsAllOrNothing(t *testing.T) {
 	for i, smp := range imported {
 		fmt.Fprintf(&b, "RACK1,A%d,%s\n", i+1, smp.Accession)
 	}
-	f, err := storage.ParseRackFile([]byte(b.String()))
+	f, err := storage.ParseRackFile([]byte(b.String()), storage.RackOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

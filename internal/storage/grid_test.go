@@ -40,7 +40,7 @@ func (w world) fillByImport(tb testing.TB, box string, cols int, tubes []sample.
 	for i, smp := range tubes {
 		fmt.Fprintf(&b, "%s,%s,%s\n", box, storage.Position{Row: i/cols + 1, Col: i%cols + 1}, smp.Accession)
 	}
-	f, err := storage.ParseRackFile([]byte(b.String()))
+	f, err := storage.ParseRackFile([]byte(b.String()), storage.RackOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}

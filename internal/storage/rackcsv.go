@@ -1,16 +1,12 @@
 package storage
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
+	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -23,15 +19,34 @@ import (
 type RackFile struct {
 	Rack  string
 	Wells []Well
+	// Layout says in words what was recognised ("TraceRack text: metadata, position; tube"),
+	// for the preview.
+	Layout string
+	// ColumnOrder says numbered positions (1…N) count down the columns (A1, B1, …) rather
+	// than along the rows.
+	ColumnOrder bool
+	// RackFromFileName says only the file's name gave the rack barcode.
+	RackFromFileName bool
 }
 
 // Well is one line of a rack scanner file. Tube is empty for an empty or unreadable well.
 type Well struct {
 	Line     int
 	Position Position
-	Tube     string
-	// NoRead says the scanner could not read the well (NO READ, NOSCAN).
+	// Index is the well's number (1…N) when the file numbers wells instead of naming them;
+	// the box's grid turns it into a Position (see RackFile.ColumnOrder).
+	Index int
+	Tube  string
+	// NoRead says the scanner could not read the well (NO READ, No Code).
 	NoRead bool
+}
+
+// Label is the well's position as the file gave it.
+func (w Well) Label() string {
+	if w.Index > 0 {
+		return "#" + strconv.Itoa(w.Index)
+	}
+	return w.Position.String()
 }
 
 // LineError names a line of a rack scanner file and what is wrong with it.
@@ -65,115 +80,6 @@ func (e *FileError) Error() string {
 // MaxRackFile bounds the size of an uploaded rack scanner file.
 const MaxRackFile = 256 << 10
 
-// ParseRackFile reads a rack scanner CSV: rack barcode, position, tube barcode — with or
-// without a header line, comma, semicolon or tab separated. "NO READ", "NOSCAN" and empty
-// tube fields are empty or unreadable wells; A1 and A01 are both accepted. A file with
-// more than one rack barcode, a position twice, a tube twice, or lines that are not
-// rack,position,tube is refused with every offending line named.
-func ParseRackFile(data []byte) (RackFile, error) {
-	if len(data) > MaxRackFile {
-		return RackFile{}, &FileError{Problems: []LineError{{Message: "the file is larger than 256 KiB; a rack scanner file is a few KiB"}}}
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
-		return RackFile{}, &FileError{Problems: []LineError{{Message: "this is not a text (CSV) file"}}}
-	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = sniffComma(data)
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	r.ReuseRecord = false
-	var f RackFile
-	var problems []LineError
-	seenPos := map[Position]int{}
-	seenTube := map[string]int{}
-	racks := map[string]int{}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			// FieldPos cannot be asked here: it panics when the error came before the first
-			// field ended (a bare quote in the rack barcode).
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			problems = append(problems, LineError{line, "not a CSV line"})
-			continue
-		}
-		line, _ := r.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
-		if len(rec) != 3 {
-			problems = append(problems, LineError{line, fmt.Sprintf("%d fields; expected rack barcode, position, tube barcode", len(rec))})
-			continue
-		}
-		rack, posText, tube := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1]), strings.TrimSpace(rec[2])
-		pos, perr := ParsePosition("position", posText)
-		if perr != nil {
-			if len(f.Wells) == 0 && len(problems) == 0 && line == 1 {
-				continue // a header line
-			}
-			problems = append(problems, LineError{line, fmt.Sprintf("%q is not a position", posText)})
-			continue
-		}
-		if rack == "" {
-			problems = append(problems, LineError{line, "no rack barcode"})
-			continue
-		}
-		if _, ok := racks[rack]; !ok {
-			racks[rack] = line
-		}
-		w := Well{Line: line, Position: pos}
-		switch strings.ToUpper(strings.ReplaceAll(tube, " ", "")) {
-		case "", "NOREAD", "NOSCAN", "NOTUBE", "EMPTY":
-			w.NoRead = tube != "" && !strings.EqualFold(tube, "empty") && !strings.EqualFold(strings.ReplaceAll(tube, " ", ""), "notube")
-		default:
-			w.Tube = tube
-			if first, dup := seenTube[tube]; dup {
-				problems = append(problems, LineError{line, fmt.Sprintf("tube %s is also on line %d", tube, first)})
-			} else {
-				seenTube[tube] = line
-			}
-		}
-		if first, dup := seenPos[pos]; dup {
-			problems = append(problems, LineError{line, fmt.Sprintf("position %s is also on line %d", pos, first)})
-		} else {
-			seenPos[pos] = line
-		}
-		f.Wells = append(f.Wells, w)
-		f.Rack = rack
-	}
-	if len(racks) > 1 {
-		for rack, line := range racks {
-			problems = append(problems, LineError{line, fmt.Sprintf("rack barcode %s: a file must hold one rack", rack)})
-		}
-	}
-	if len(f.Wells) == 0 && len(problems) == 0 {
-		problems = append(problems, LineError{Message: "the file holds no wells"})
-	}
-	if len(problems) > 0 {
-		sortProblems(problems)
-		return RackFile{}, &FileError{Problems: problems}
-	}
-	return f, nil
-}
-
-func sniffComma(data []byte) rune {
-	first, _, _ := bytes.Cut(data, []byte("\n"))
-	switch {
-	case bytes.Count(first, []byte(";")) >= 2:
-		return ';'
-	case bytes.Count(first, []byte("\t")) >= 2:
-		return '\t'
-	}
-	return ','
-}
-
 // sortProblems puts problems in line order, keeping the order of those on one line. (An
 // insertion sort took over a second on a 256 KiB file of one rack barcode per line.)
 func sortProblems(p []LineError) {
@@ -195,9 +101,11 @@ type WellCheck struct {
 
 // Preview is the checked import of a rack file into its box.
 type Preview struct {
-	Box   Box         `json:"-"`
-	Wells []WellCheck `json:"wells"`
-	Clean bool        `json:"clean"`
+	Box Box `json:"-"`
+	// Layout is what the file was read as.
+	Layout string      `json:"layout"`
+	Wells  []WellCheck `json:"wells"`
+	Clean  bool        `json:"clean"`
 }
 
 // PreviewRack checks what importing the file would do, changing nothing. The rack barcode
@@ -213,11 +121,15 @@ func (s *Service) preview(q *gorm.DB, actor auth.Actor, f RackFile) (Preview, er
 	b, err := findBox(q, actor, f.Rack)
 	if err != nil {
 		if _, missing := apperr.AsNotFound(err); missing {
+			if f.RackFromFileName {
+				return Preview{}, apperr.Invalid("box", fmt.Sprintf("The file (%s) does not name its rack, and no box is called %s like the file: choose the box to import into.",
+					f.Layout, f.Rack))
+			}
 			return Preview{}, apperr.Invalid("file", fmt.Sprintf("No box has the rack barcode %s: create the box first.", f.Rack))
 		}
 		return Preview{}, err
 	}
-	p := Preview{Box: b, Clean: true}
+	p := Preview{Box: b, Clean: true, Layout: f.Layout}
 	var occupants []struct {
 		Row, Col  int
 		Accession string
@@ -232,8 +144,14 @@ func (s *Service) preview(q *gorm.DB, actor auth.Actor, f RackFile) (Preview, er
 		held[Position{o.Row, o.Col}] = o.Accession
 	}
 	for _, w := range f.Wells {
+		if w.Index > 0 {
+			w.Position = b.indexPosition(w.Index, f.ColumnOrder)
+		}
 		c := WellCheck{Line: w.Line, Position: w.Position.String(), Tube: w.Tube}
 		switch {
+		case w.Index > b.Rows*b.Cols:
+			c.Position = w.Label()
+			c.Outcome, c.Message = "conflict", fmt.Sprintf("box %s has %d positions, not %d: a different box size?", b.Barcode, b.Rows*b.Cols, w.Index)
 		case !b.Contains(w.Position):
 			c.Outcome, c.Message = "conflict", fmt.Sprintf("box %s (%d×%d) has no position %s: a different box size?", b.Barcode, b.Rows, b.Cols, w.Position)
 		case w.Tube == "" && w.NoRead:
@@ -252,6 +170,18 @@ func (s *Service) preview(q *gorm.DB, actor auth.Actor, f RackFile) (Preview, er
 		p.Wells = append(p.Wells, c)
 	}
 	return p, nil
+}
+
+// indexPosition is the position of well number i (1-based) of the box, counted along the
+// rows (A1, A2, …) or, with columnOrder, down the columns (A1, B1, …).
+func (b Box) indexPosition(i int, columnOrder bool) Position {
+	if b.Rows < 1 || b.Cols < 1 || i < 1 {
+		return Position{}
+	}
+	if columnOrder {
+		return Position{Row: (i-1)%b.Rows + 1, Col: (i-1)/b.Rows + 1}
+	}
+	return Position{Row: (i-1)/b.Cols + 1, Col: (i-1)%b.Cols + 1}
 }
 
 func (s *Service) checkTube(q *gorm.DB, actor auth.Actor, b Box, w Well, held map[Position]string, c *WellCheck) {

@@ -54,10 +54,14 @@ func TestParseRackFile_ReadsScannerFormats(t *testing.T) {
 			storage.RackFile{Rack: "RK001", Wells: []storage.Well{well(1, "A1", ""), well(2, "A2", ""), noRead(3, "A3"), noRead(4, "A4")}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := storage.ParseRackFile([]byte(tc.in))
+			got, err := storage.ParseRackFile([]byte(tc.in), storage.RackOptions{})
 			if err != nil {
 				t.Fatalf("refused: %v", err)
 			}
+			if got.Layout == "" {
+				t.Error("no layout said")
+			}
+			got.Layout = ""
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got  %+v\nwant %+v", got, tc.want)
 			}
@@ -102,7 +106,7 @@ func TestParseRackFile_RefusesNamingTheLines(t *testing.T) {
 		{"larger than 256 KiB", big, []problem{{0, "larger than 256 KiB"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := storage.ParseRackFile(tc.in)
+			_, err := storage.ParseRackFile(tc.in, storage.RackOptions{})
 			var fe *storage.FileError
 			if !errors.As(err, &fe) {
 				t.Fatalf("got %v, want a FileError", err)
@@ -133,12 +137,12 @@ func TestParseRackFile_AcceptsAFullBoxUpToTheLimit(t *testing.T) {
 			fmt.Fprintf(&b, "RK001,%c%02d,T%c%02d\n", r, c, r, c)
 		}
 	}
-	f, err := storage.ParseRackFile([]byte(b.String()))
+	f, err := storage.ParseRackFile([]byte(b.String()), storage.RackOptions{})
 	if err != nil || len(f.Wells) != 96 || f.Wells[95].Position != pos("H12") || f.Wells[95].Line != 97 {
 		t.Fatalf("96 wells: %d %v", len(f.Wells), err)
 	}
 	exact := append([]byte("RK001,A1,T0001\n"), bytes.Repeat([]byte(" "), storage.MaxRackFile-15)...)
-	if _, err := storage.ParseRackFile(exact); err != nil {
+	if _, err := storage.ParseRackFile(exact, storage.RackOptions{}); err != nil {
 		t.Fatalf("a file of exactly 256 KiB: %v", err)
 	}
 }
@@ -148,7 +152,7 @@ func TestFileError_NamesAtMostTenProblems(t *testing.T) {
 	for i := 1; i <= 15; i++ {
 		fmt.Fprintf(&b, "RK001,A1,T%04d\n", i)
 	}
-	_, err := storage.ParseRackFile([]byte(b.String()))
+	_, err := storage.ParseRackFile([]byte(b.String()), storage.RackOptions{})
 	var fe *storage.FileError
 	if !errors.As(err, &fe) || len(fe.Problems) != 14 {
 		t.Fatalf("got %v", err)
@@ -174,7 +178,7 @@ func FuzzParseRackFile(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rf, err := storage.ParseRackFile(data)
+		rf, err := storage.ParseRackFile(data, storage.RackOptions{})
 		if err != nil {
 			var fe *storage.FileError
 			if !errors.As(err, &fe) || len(fe.Problems) == 0 {
@@ -185,7 +189,7 @@ func FuzzParseRackFile(f *testing.F) {
 		if rf.Rack == "" || len(rf.Wells) == 0 {
 			t.Fatalf("accepted without a rack or wells: %+v", rf)
 		}
-		positions := map[storage.Position]bool{}
+		positions := map[string]bool{}
 		tubes := map[string]bool{}
 		last := 0
 		for _, w := range rf.Wells {
@@ -193,11 +197,11 @@ func FuzzParseRackFile(f *testing.F) {
 				t.Fatalf("wells out of line order: %+v", rf.Wells)
 			}
 			last = w.Line
-			if positions[w.Position] {
-				t.Fatalf("position %s twice", w.Position)
+			if positions[w.Label()] {
+				t.Fatalf("position %s twice", w.Label())
 			}
-			positions[w.Position] = true
-			if w.Position.Row < 1 || w.Position.Row > 26 || w.Position.Col < 1 {
+			positions[w.Label()] = true
+			if (w.Index < 1 || w.Index > 999) && (w.Position.Row < 1 || w.Position.Row > 26 || w.Position.Col < 1) {
 				t.Fatalf("position %+v", w.Position)
 			}
 			if w.Tube != strings.TrimSpace(w.Tube) || (w.NoRead && w.Tube != "") {
@@ -213,12 +217,15 @@ func FuzzParseRackFile(f *testing.F) {
 		if rf.Rack != strings.TrimSpace(rf.Rack) {
 			t.Fatalf("rack %q", rf.Rack)
 		}
-		// One rack: the line of every well names the file's rack barcode.
-		if !strings.ContainsAny(rf.Rack, "\r\n\"") {
-			lines := strings.Split(string(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))), "\n")
+		// One rack: when the wells' lines name racks (a rack column, not metadata above the
+		// data), every one names the file's rack barcode.
+		text := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(string(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
+		lines := strings.Split(text, "\n")
+		if !strings.ContainsAny(rf.Rack, "\r\n\"") && len(rf.Wells) > 0 && rf.Wells[0].Line <= len(lines) &&
+			strings.Contains(lines[rf.Wells[0].Line-1], rf.Rack) {
 			for _, w := range rf.Wells {
-				if !strings.Contains(lines[w.Line-1], rf.Rack) {
-					t.Fatalf("line %d %q holds a well of another rack than %q", w.Line, lines[w.Line-1], rf.Rack)
+				if w.Line > len(lines) || !strings.Contains(lines[w.Line-1], rf.Rack) {
+					t.Fatalf("line %d holds a well of another rack than %q", w.Line, rf.Rack)
 				}
 			}
 		}

@@ -12,7 +12,7 @@ import (
 
 func mustRackFile(tb testing.TB, lines ...string) storage.RackFile {
 	tb.Helper()
-	f, err := storage.ParseRackFile([]byte(strings.Join(lines, "\n") + "\n"))
+	f, err := storage.ParseRackFile([]byte(strings.Join(lines, "\n")+"\n"), storage.RackOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
