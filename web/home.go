@@ -1,8 +1,8 @@
 package web
 
 import (
+	"biobank/internal/input"
 	"net/http"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -48,7 +48,7 @@ func (s *Server) home(c echo.Context) error {
 // was scanned. It tries samples (accession ID, tube barcode), then boxes, then pseudonyms;
 // shipments will add theirs.
 func (s *Server) scan(c echo.Context) error {
-	q := strings.TrimSpace(c.QueryParam("q"))
+	q := input.Scanned(c.QueryParam("q"))
 	if q == "" {
 		return s.scanMessage(c, "", http.StatusOK, "Nothing was scanned: scan a barcode or type a code, then press Enter.")
 	}

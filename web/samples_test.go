@@ -637,7 +637,9 @@ func TestScan_FindsSamples(t *testing.T) {
 	kiel := a.mustCollect(t, "nurse-kiel", kielP, serumTube)[0]
 	nurse := a.signedIn(t, "nurse")
 
-	for _, q := range []string{acc, " " + strings.ToLower(acc) + "  ", strings.ToLower(acc[:4] + " " + acc[4:8] + " " + acc[8:]), "FX00055555"} {
+	// What scanners send: a trailing CR, LF or tab, an AIM symbology identifier in front.
+	for _, q := range []string{acc, " " + strings.ToLower(acc) + "  ", strings.ToLower(acc[:4] + " " + acc[4:8] + " " + acc[8:]), "FX00055555",
+		acc + "\r\n", acc + "\t", "]d2" + acc, "]C1FX00055555\r", "]Q1" + strings.ToLower(acc)} {
 		nurse.get(t, "/scan?q="+url.QueryEscape(q)).wantRedirect(t, "/samples/"+acc)
 	}
 	// A sample's address in lower case leads to the canonical page.

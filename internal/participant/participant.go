@@ -294,7 +294,8 @@ func find(q *gorm.DB, actor auth.Actor, raw string) (Participant, error) {
 	// locking clause rather than from the conditions the previous query added.
 	q = q.Session(&gorm.Session{})
 	var p Participant
-	exact := strings.ToUpper(strings.TrimSpace(raw))
+	raw = input.Scanned(raw)
+	exact := strings.ToUpper(raw)
 	if storedPseudonym.MatchString(exact) {
 		err := q.Where("pseudonym = ?", exact).Limit(1).Find(&p).Error
 		if err != nil {

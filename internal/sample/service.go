@@ -14,6 +14,7 @@ import (
 	"biobank/internal/auth"
 	"biobank/internal/checkcode"
 	"biobank/internal/db"
+	"biobank/internal/input"
 	"biobank/internal/participant"
 )
 
@@ -67,7 +68,7 @@ func (s *Service) find(q *gorm.DB, raw string) (Sample, error) {
 	// q may run two queries: a new session makes each start from q's preloads and locking
 	// clause rather than from the conditions the previous query added.
 	q = q.Session(&gorm.Session{})
-	code := strings.TrimSpace(raw)
+	code := input.Scanned(raw)
 	if code == "" {
 		return Sample{}, apperr.Invalid("sample", "Scan or type a sample's accession ID or tube barcode.")
 	}

@@ -3,12 +3,12 @@ package storage
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
+	"biobank/internal/input"
 	"biobank/internal/sample"
 )
 
@@ -41,7 +41,7 @@ func (s *Service) FindBox(ctx context.Context, actor auth.Actor, barcode string)
 }
 
 func findBox(q *gorm.DB, actor auth.Actor, barcode string) (Box, error) {
-	code := strings.TrimSpace(barcode)
+	code := input.Scanned(barcode)
 	var bs []Box
 	if err := q.Preload("Freezer.Site").Preload("Rack").Where("barcode = ?", code).Limit(1).Find(&bs).Error; err != nil {
 		return Box{}, fmt.Errorf("storage: box %s: %w", code, err)
