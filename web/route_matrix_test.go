@@ -111,6 +111,7 @@ var routeMatrix = map[string]matrixRow{
 	"POST /boxes/:barcode":                          siteLab,
 	"POST /boxes/:barcode/move":                     siteManager,
 	"POST /samples/:code/storage":                   siteLab,
+	"GET /labels/:file":                             siteAny,
 	"GET /audit":                                    managerRow,
 	"POST /audit/verify":                            managerRow,
 	"GET /audit/export.csv":                         managerRow,
@@ -220,7 +221,7 @@ func TestRouteMatrix(t *testing.T) {
 		}
 		r := strings.NewReplacer(":pseudonym", pseudonym, ":code", siteCode, ":barcode", box.Barcode, ":position", "A1",
 			":freezer", strconv.FormatInt(freezer.ID, 10), ":rack", strconv.FormatInt(rack.ID, 10), ":study", "IBD",
-			":visit", "BASELINE", ":version", "1.0", ":id", id, ":token", strconv.FormatInt(token.ID, 10), ":username", "nurse")
+			":visit", "BASELINE", ":version", "1.0", ":file", code+".png", ":id", id, ":token", strconv.FormatInt(token.ID, 10), ":username", "nurse")
 		_ = method
 		return r.Replace(path)
 	}

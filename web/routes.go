@@ -119,6 +119,7 @@ func (s *Server) routes() {
 	s.route("POST", "/samples/:code/storage", lab, s.sampleStorageAction)
 
 	// Audit trail.
+	s.route("GET", "/labels/:file", signedIn, s.labelImage)
 	s.route("GET", "/audit", managers, s.auditPage)
 	s.route("POST", "/audit/verify", managers, s.auditVerifyPage)
 	s.route("GET", "/audit/export.csv", managers, s.auditExportCSV)

@@ -1,0 +1,69 @@
+package web_test
+
+import (
+	"bytes"
+	"image/png"
+	"net/http"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/datamatrix"
+	"github.com/makiuchi-d/gozxing/oned"
+
+	"biobank/web"
+)
+
+// TestLabelImage: GET /labels/{code}.png draws the code of a sample or a box, decodable,
+// cacheable; an unknown code is 404 and options no printer has are 422.
+func TestLabelImage(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	pseudonym, _ := a.mustReadyParticipant(t, "nurse")
+	labelled := bloodTube
+	labelled.TubeBarcode = "FX00044444"
+	acc := a.mustCollect(t, "nurse", pseudonym, labelled)[0]
+	f := a.mustFreezer(t, "manager", "F1", "-80")
+	a.mustBox(t, "manager", "BOX-LBL-1", f, "", 9, 9)
+	c := a.signedIn(t, "technician")
+
+	for _, tc := range []struct{ path, want string }{
+		{"/labels/" + acc + ".png", acc},
+		{"/labels/" + acc + ".png?dpi=203", acc},
+		{"/labels/FX00044444.png?symbology=code128&dpi=600", "FX00044444"},
+		{"/labels/BOX-LBL-1.png", "BOX-LBL-1"},
+	} {
+		p := c.get(t, tc.path).wantStatus(t, http.StatusOK)
+		if ct := p.Header.Get("Content-Type"); ct != "image/png" {
+			t.Fatalf("%s: Content-Type %q", tc.path, ct)
+		}
+		img, err := png.Decode(bytes.NewReader([]byte(p.Body)))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
+		var r gozxing.Reader = datamatrix.NewDataMatrixReader()
+		if tc.want == "FX00044444" {
+			r = oned.NewCode128Reader()
+		}
+		res, err := r.Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+		if err != nil || res.GetText() != tc.want {
+			t.Errorf("%s decodes as %v, %v; want %s", tc.path, res, err, tc.want)
+		}
+		etag := p.Header.Get("ETag")
+		if etag == "" || p.Header.Get("Cache-Control") != "private, max-age=31536000, immutable" {
+			t.Errorf("%s: ETag %q, Cache-Control %q", tc.path, etag, p.Header.Get("Cache-Control"))
+		}
+		req, _ := http.NewRequest("GET", a.ts.URL+tc.path, nil)
+		req.Header.Set("If-None-Match", etag)
+		if again := c.do(t, req); again.StatusCode != http.StatusNotModified {
+			t.Errorf("%s with its ETag: %d, want 304", tc.path, again.StatusCode)
+		}
+	}
+	c.get(t, "/labels/NOSUCHCODE1.png").wantStatus(t, http.StatusNotFound)
+	c.get(t, "/labels/"+acc+".gif").wantStatus(t, http.StatusNotFound)
+	c.get(t, "/labels/"+acc+".png?symbology=pdf417").wantStatus(t, http.StatusUnprocessableEntity)
+	c.get(t, "/labels/"+acc+".png?dpi=150").wantStatus(t, http.StatusUnprocessableEntity)
+	c.get(t, "/labels/"+acc+".png?dpi=many").wantStatus(t, http.StatusUnprocessableEntity)
+	a.newClient(t).get(t, "/labels/"+acc+".png").wantRedirect(t, "/login?next=%2Flabels%2F"+acc+".png")
+}
