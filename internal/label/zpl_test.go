@@ -24,7 +24,7 @@ var sampleData = label.Data{Code: "AC00000001NN", Fields: map[string]string{
 // cryoTemplate is a 32 × 13 mm cryo label with a Data Matrix and four lines.
 func cryoTemplate(dpi int) label.Template {
 	return label.Template{Name: "cryo", WidthMM: 32, HeightMM: 13, DPI: dpi, Codes: []label.Symbology{label.DataMatrix},
-		Lines: []label.Line{{Field: "accession"}, {Field: "pseudonym"}, {Field: "specimen_short"}, {Field: "volume"}},
+		Lines:  []label.Line{{Field: "accession"}, {Field: "pseudonym"}, {Field: "specimen_short"}, {Field: "volume"}},
 		FontPt: 5, Stock: "cryo −196 °C"}
 }
 
