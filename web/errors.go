@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"biobank/internal/apperr"
+	"biobank/internal/printing"
 	"biobank/internal/db"
 	"biobank/templates"
 )
@@ -72,6 +73,10 @@ func classify(err error) (status int, body apiErrorBody) {
 	if errors.As(err, &me) {
 		return http.StatusBadRequest, apiErrorBody{Code: "malformed", Message: me.Message, Field: me.Field}
 	}
+	var pe *printing.PrinterError
+	if errors.As(err, &pe) {
+		return http.StatusBadGateway, apiErrorBody{Code: "printer_unreachable", Message: pe.Error(), Field: "printer"}
+	}
 	if db.Unavailable(err) {
 		return http.StatusServiceUnavailable, apiErrorBody{Code: "unavailable", Message: unavailableMessage}
 	}
@@ -125,6 +130,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		http.StatusUnprocessableEntity:   "Please check what was entered",
 		http.StatusInternalServerError:   "Something went wrong",
 		http.StatusServiceUnavailable:    "The database is not answering",
+		http.StatusBadGateway:            "The printer did not print",
 		http.StatusMethodNotAllowed:      "Not allowed",
 		http.StatusRequestEntityTooLarge: "Too large",
 	}[status]

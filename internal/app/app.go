@@ -11,6 +11,7 @@ import (
 	"biobank/internal/consent"
 	"biobank/internal/db"
 	"biobank/internal/participant"
+	"biobank/internal/printing"
 	"biobank/internal/sample"
 	"biobank/internal/storage"
 	"biobank/internal/study"
@@ -34,6 +35,7 @@ type App struct {
 	Consents     *consent.Service
 	Samples      *sample.Service
 	Storage      *storage.Service
+	Printing     *printing.Service
 }
 
 // New builds the services on d. Order follows the collaborators: samples free their
@@ -58,5 +60,7 @@ func New(d *db.DB, cfg Config) *App {
 	a.Consents = consent.NewService(d, a.Participants, a.Samples)
 	a.Storage = storage.NewService(d, a.Samples)
 	a.Storage.Now = now
+	a.Printing = printing.NewService(d, a.Samples, a.Storage)
+	a.Printing.Now = now
 	return a
 }

@@ -1,0 +1,216 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"biobank/web"
+)
+
+// fakePrinter is a ZPL printer for tests: a real TCP listener that answers the host status
+// query (~HS) as a printer does — or, as told, never answers, or reports paper out — and
+// keeps every byte of the labels it receives.
+type fakePrinter struct {
+	ln      net.Listener
+	mode    string // "ready", "silent", "paper_out"
+	mu      sync.Mutex
+	jobs    [][]byte
+	arrived chan struct{}
+}
+
+func newFakePrinter(t *testing.T, mode string) *fakePrinter {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &fakePrinter{ln: ln, mode: mode, arrived: make(chan struct{}, 16)}
+	t.Cleanup(func() { ln.Close() })
+	go p.serve()
+	return p
+}
+
+func (p *fakePrinter) addr() string { return p.ln.Addr().String() }
+
+func (p *fakePrinter) serve() {
+	for {
+		conn, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.handle(conn)
+	}
+}
+
+func (p *fakePrinter) handle(conn net.Conn) {
+	defer conn.Close()
+	probe := make([]byte, 3)
+	if _, err := io.ReadFull(conn, probe); err != nil || string(probe) != "~HS" {
+		return
+	}
+	switch p.mode {
+	case "silent":
+		time.Sleep(5 * time.Second)
+		return
+	case "paper_out":
+		conn.Write([]byte("\x02030,1,0,1245,000,0,0,0,000,0,0,0\x03\r\n\x02000,0,0,0,0,2,4,0,00000000,1,000\x03\r\n\x021234,0\x03\r\n"))
+		return
+	}
+	conn.Write([]byte("\x02030,0,0,1245,000,0,0,0,000,0,0,0\x03\r\n\x02000,0,0,0,0,2,4,0,00000000,1,000\x03\r\n\x021234,0\x03\r\n"))
+	body, _ := io.ReadAll(conn)
+	p.mu.Lock()
+	p.jobs = append(p.jobs, body)
+	p.mu.Unlock()
+	p.arrived <- struct{}{}
+}
+
+// received waits for the next job the printer gets.
+func (p *fakePrinter) received(t *testing.T) []byte {
+	t.Helper()
+	select {
+	case <-p.arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the printer received nothing")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.jobs[len(p.jobs)-1]
+}
+
+// TestPrinting_API: an administrator adds printers and a template; a technician prints a
+// batch of aliquot labels that reaches the printer as one connection, byte for byte the
+// batch's ZPL; a printer that does not answer, one out of paper and one that is not there
+// give 502 naming the printer, with the job recorded failed; the jobs list and the audit
+// trail tell who printed what, where, with which template and how it went.
+func TestPrinting_API(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	admin := a.usedToken(t, "admin")
+	tech := a.usedToken(t, "technician")
+	ids := a.mustAliquots(t, "nurse", "technician", 3)
+	ready, silent, paperOut := newFakePrinter(t, "ready"), newFakePrinter(t, "silent"), newFakePrinter(t, "paper_out")
+	gone, _ := net.Listen("tcp", "127.0.0.1:0")
+	goneAddr := gone.Addr().String()
+	gone.Close()
+
+	for _, p := range []map[string]any{
+		{"name": "Bench 1", "kind": "zpl", "address": ready.addr(), "dpi": 300, "site_default": true, "reason": "new printer"},
+		{"name": "Bench 2", "kind": "zpl", "address": silent.addr(), "timeout_ms": 800, "reason": "new printer"},
+		{"name": "Bench 3", "kind": "zpl", "address": paperOut.addr(), "reason": "new printer"},
+		{"name": "Old Zebra", "kind": "zpl", "address": goneAddr, "timeout_ms": 800, "reason": "new printer"},
+	} {
+		a.api(t, "POST", "/api/v1/printers", admin, p).wantStatus(t, http.StatusCreated)
+	}
+	a.api(t, "POST", "/api/v1/printers", admin, map[string]any{"name": "X", "kind": "zpl", "address": "no such:host:9", "reason": "x"}).
+		wantError(t, http.StatusUnprocessableEntity, "invalid", "address")
+	a.api(t, "POST", "/api/v1/printers", admin, map[string]any{"name": "X", "kind": "zpl", "address": "10.0.0.1", "dpi": 250, "reason": "x"}).
+		wantError(t, http.StatusUnprocessableEntity, "invalid", "dpi")
+	a.api(t, "POST", "/api/v1/printers", tech, map[string]any{"name": "X", "kind": "zpl", "address": "10.0.0.1", "reason": "x"}).
+		wantError(t, http.StatusForbidden, "forbidden", "")
+	var printers struct{ Printers []map[string]any }
+	a.api(t, "GET", "/api/v1/printers", tech, nil).wantStatus(t, http.StatusOK).decode(t, &printers)
+	if len(printers.Printers) != 4 || printers.Printers[0]["address"] != ready.addr() {
+		t.Errorf("printers %v", printers.Printers)
+	}
+
+	tpl := map[string]any{"name": "Cryo 32x13", "width_mm": 32, "height_mm": 13, "dpi": 300, "codes": []string{"datamatrix"},
+		"lines": []map[string]string{{"field": "accession"}, {"field": "pseudonym"}, {"field": "volume"}}, "font_pt": 5, "stock": "cryo −196 °C", "reason": "cryo labels"}
+	a.api(t, "POST", "/api/v1/label-templates", admin, tpl).wantStatus(t, http.StatusCreated)
+	tooLong := map[string]any{"name": "Tiny", "width_mm": 20, "height_mm": 10, "codes": []string{"datamatrix"},
+		"lines": []map[string]string{{"field": "sprec"}}, "font_pt": 6, "reason": "x"}
+	if e := a.api(t, "POST", "/api/v1/label-templates", admin, tooLong).wantError(t, http.StatusUnprocessableEntity, "invalid", "lines[0]"); !strings.Contains(e.Message, "SPREC") {
+		t.Errorf("a line that does not fit: %q", e.Message)
+	}
+
+	// The technician prints three aliquots' labels on the site's printer.
+	var job struct {
+		ID     int64
+		Status string
+		Labels int
+	}
+	a.api(t, "POST", "/api/v1/print-jobs", tech, map[string]any{"samples": ids}).wantStatus(t, http.StatusCreated).decode(t, &job)
+	if job.Status != "sent" || job.Labels != 3 {
+		t.Errorf("job %+v", job)
+	}
+	got := ready.received(t)
+	var zpl bytes.Buffer
+	for _, id := range ids {
+		r := a.api(t, "GET", "/api/v1/samples/"+id+"/label.zpl", tech, nil).wantStatus(t, http.StatusOK)
+		zpl.Write(r.Body)
+	}
+	if !bytes.Equal(got, zpl.Bytes()) {
+		t.Errorf("the printer received\n%s\nwant the batch\n%s", got, zpl.Bytes())
+	}
+	if n := bytes.Count(got, []byte("^XA")); n != 3 {
+		t.Errorf("%d labels reached the printer, want 3", n)
+	}
+	for _, id := range ids {
+		if !bytes.Contains(got, []byte("^BXN,3,200^FH_^FD"+id+"^FS")) {
+			t.Errorf("no Data Matrix of %s in the batch", id)
+		}
+	}
+
+	// Printers that fail: named, recorded failed, nothing marked printed.
+	for _, tc := range []struct{ printer, says string }{
+		{"Bench 2", "did not answer within 800ms"},
+		{"Bench 3", "out of paper"},
+		{"Old Zebra", "could not be reached"},
+	} {
+		e := a.api(t, "POST", "/api/v1/print-jobs", tech, map[string]any{"printer": tc.printer, "samples": ids[:1]}).
+			wantError(t, http.StatusBadGateway, "printer_unreachable", "printer")
+		if !strings.Contains(e.Message, tc.printer) || !strings.Contains(e.Message, tc.says) {
+			t.Errorf("%s: %q, want it to say %q", tc.printer, e.Message, tc.says)
+		}
+	}
+	// Requests refused before anything is queued.
+	before := a.state(t)
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = ids[0]
+	}
+	a.api(t, "POST", "/api/v1/print-jobs", tech, map[string]any{"samples": many}).wantError(t, http.StatusUnprocessableEntity, "invalid", "samples")
+	a.api(t, "POST", "/api/v1/print-jobs", tech, map[string]any{"samples": ids, "copies": 400}).wantError(t, http.StatusUnprocessableEntity, "invalid", "copies")
+	a.api(t, "POST", "/api/v1/print-jobs", tech, map[string]any{"samples": []string{"AC99999999ZZ"}}).wantStatus(t, http.StatusUnprocessableEntity)
+	a.api(t, "POST", "/api/v1/print-jobs", tech, map[string]any{"printer": "Nope", "samples": ids}).wantError(t, http.StatusUnprocessableEntity, "invalid", "printer")
+	a.assertUnchanged(t, before)
+
+	var jobs struct {
+		Jobs []struct {
+			Actor, Printer, Template, Status, Error string
+			Labels                                  int
+		}
+	}
+	a.api(t, "GET", "/api/v1/print-jobs", tech, nil).wantStatus(t, http.StatusOK).decode(t, &jobs)
+	if len(jobs.Jobs) != 4 || jobs.Jobs[3].Status != "sent" || jobs.Jobs[3].Template != "Cryo 32x13" || jobs.Jobs[3].Printer != "Bench 1" ||
+		jobs.Jobs[0].Status != "failed" || !strings.Contains(jobs.Jobs[0].Error, "could not be reached") || jobs.Jobs[3].Actor != "technician" {
+		b, _ := json.Marshal(jobs)
+		t.Errorf("jobs %s", b)
+	}
+	sent := a.wantEvent(t, "print_job", "1", "print_job.sent", "technician")
+	if !strings.Contains(string(sent.After), "Bench 1") || !strings.Contains(string(sent.After), ids[0]) {
+		t.Errorf("the audit event of the job: %s", sent.After)
+	}
+	a.wantEvent(t, "print_job", "2", "print_job.failed", "technician")
+
+	// The scan-back check of a printed label.
+	var v struct {
+		Match   bool
+		Message string
+	}
+	a.api(t, "POST", "/api/v1/labels/verify", tech, map[string]string{"expected": ids[0], "scanned": "]d2" + ids[0] + "\r\n"}).decode(t, &v)
+	if !v.Match {
+		t.Errorf("the label of %s scanned back: %+v", ids[0], v)
+	}
+	a.api(t, "POST", "/api/v1/labels/verify", tech, map[string]string{"expected": ids[0], "scanned": ids[1]}).decode(t, &v)
+	if v.Match || !strings.Contains(v.Message, ids[1]) {
+		t.Errorf("another tube's label: %+v", v)
+	}
+}
