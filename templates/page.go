@@ -17,6 +17,10 @@ type Page struct {
 	Bench bool
 	// Scan is the text last scanned, echoed back in the scan box.
 	Scan string
+	// PrintOffer are the tubes just registered or made whose labels the page offers to
+	// print with one click; PrintNext is where that goes back to.
+	PrintOffer []string
+	PrintNext  string
 }
 
 // User is the signed-in user as the layout shows them.

@@ -122,7 +122,8 @@ func (s *Server) collect(c echo.Context) error {
 	for i, smp := range out {
 		ids[i] = smp.Accession
 	}
-	return s.seeOther(c, templates.ParticipantPath(v.Pseudonym), strconv.Itoa(len(out))+" tubes registered: "+strings.Join(ids, ", ")+". Print their labels.")
+	s.offerPrint(c, ids)
+	return s.seeOther(c, templates.ParticipantPath(v.Pseudonym), strconv.Itoa(len(out))+" tubes registered: "+strings.Join(ids, ", ")+".")
 }
 
 // formRow renames "tubes[k].x" (k-th tube given to the service) to the form row it came

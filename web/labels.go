@@ -13,6 +13,8 @@ import (
 	"biobank/internal/apperr"
 	"biobank/internal/input"
 	"biobank/internal/label"
+	"biobank/internal/printing"
+	"biobank/templates"
 )
 
 // labelImage answers GET /labels/{code}.png?symbology=&dpi=: the barcode of a sample's
@@ -82,4 +84,123 @@ func (s *Server) labelCode(c echo.Context, code string) (string, error) {
 		return "", err
 	}
 	return box.Barcode, nil
+}
+
+// splitCodes reads a comma-separated list of codes from a form or query.
+func splitCodes(raw string) []string {
+	var out []string
+	for _, c := range strings.Split(raw, ",") {
+		if c = input.Scanned(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// printView is the print page for the request's samples, boxes and settings.
+func (s *Server) printView(c echo.Context, f templates.Form) (templates.PrintView, error) {
+	ctx := c.Request().Context()
+	v := templates.PrintView{Samples: splitCodes(f.Value("samples")), Boxes: splitCodes(f.Value("boxes")), Next: safeNext(f.Value("next")), Form: f}
+	printers, err := s.app.Printing.Printers(ctx)
+	if err != nil {
+		return v, err
+	}
+	a := actor(c)
+	for _, p := range printers {
+		if p.Active && p.Kind == "zpl" && (a.AllSites() || p.SiteID == a.SiteID) {
+			v.Printers = append(v.Printers, templates.Option{Value: p.Name, Label: p.Name + " (" + p.Site.Code + ")"})
+		}
+	}
+	tpls, err := s.app.Printing.Templates(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, t := range tpls {
+		v.Templates = append(v.Templates, templates.Option{Value: t.Name, Label: fmt.Sprintf("%s (%g × %g mm)", t.Name, t.WidthMM, t.HeightMM)})
+	}
+	return v, nil
+}
+
+func (s *Server) renderPrint(c echo.Context, status int, f templates.Form) error {
+	v, err := s.printView(c, f)
+	if err != nil {
+		return err
+	}
+	p := s.page(c, "Print labels")
+	return s.render(c, status, templates.PrintPage(p, v))
+}
+
+// printPage is the print page: GET /labels/print?samples=&boxes=&next=.
+func (s *Server) printPage(c echo.Context) error {
+	f := templates.NewForm()
+	for _, k := range []string{"samples", "boxes", "next"} {
+		f.Values[k] = c.QueryParam(k)
+	}
+	f.Values["copies"] = "1"
+	return s.renderPrint(c, http.StatusOK, f)
+}
+
+// print prints from the print page or a page's one-click offer, then goes back; a refusal
+// or a printer that failed comes back as the print page saying why, ready to try again.
+func (s *Server) print(c echo.Context) error {
+	f := formFrom(c, "samples", "boxes", "next", "printer", "template", "copies")
+	copies := 1
+	if v := strings.TrimSpace(f.Value("copies")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.Errors["copies"] = "Give the number of copies as a number."
+			return s.renderPrint(c, http.StatusUnprocessableEntity, f)
+		}
+		copies = n
+	}
+	job, err := s.app.Printing.Print(c.Request().Context(), actor(c), printing.PrintInput{Printer: f.Value("printer"), Template: f.Value("template"),
+		Samples: splitCodes(f.Value("samples")), Boxes: splitCodes(f.Value("boxes")), Copies: copies})
+	if err != nil {
+		status, body := classify(err)
+		if status >= 500 && status != http.StatusBadGateway {
+			return err
+		}
+		if !formError(&f, err) {
+			f.Error = body.Message
+		}
+		return s.renderPrint(c, status, f)
+	}
+	next := safeNext(f.Value("next"))
+	if next == "" {
+		next = "/"
+	}
+	var printer string
+	if p, err := s.app.Printing.JobPrinter(c.Request().Context(), job.ID); err == nil {
+		printer = " to " + p
+	}
+	return s.seeOther(c, next, fmt.Sprintf("%d %s sent%s.", job.Labels, map[bool]string{true: "label", false: "labels"}[job.Labels == 1], printer))
+}
+
+// verifyPage is the scan-back check: GET /labels/verify?expected=.
+func (s *Server) verifyPage(c echo.Context) error {
+	p := s.page(c, "Verify label")
+	p.Bench = true
+	return s.render(c, http.StatusOK, templates.VerifyPage(p, templates.VerifyView{Expected: input.Scanned(c.QueryParam("expected"))}))
+}
+
+// verify checks a scanned label against the tube it should name.
+func (s *Server) verify(c echo.Context) error {
+	v := templates.VerifyView{Expected: input.Scanned(c.FormValue("expected")), Scanned: c.FormValue("scanned"), Done: true}
+	ok, msg, err := s.app.Printing.Verify(c.Request().Context(), actor(c), v.Expected, v.Scanned)
+	status := http.StatusOK
+	switch {
+	case err != nil:
+		code, body := classify(err)
+		if code >= 500 {
+			return err
+		}
+		status, v.Message = code, body.Message
+	case ok:
+		v.Match = true
+	default:
+		status, v.Message = http.StatusUnprocessableEntity, msg
+	}
+	p := s.page(c, "Verify label")
+	p.Bench = true
+	return s.render(c, status, templates.VerifyPage(p, v))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -212,5 +213,73 @@ func TestPrinting_API(t *testing.T) {
 	a.api(t, "POST", "/api/v1/labels/verify", tech, map[string]string{"expected": ids[0], "scanned": ids[1]}).decode(t, &v)
 	if v.Match || !strings.Contains(v.Message, ids[1]) {
 		t.Errorf("another tube's label: %+v", v)
+	}
+}
+
+// TestPrinting_Pages: after aliquoting, the next page offers the new aliquots' labels; one
+// click sends them to the site's printer; a printer that does not answer brings the print
+// page back saying so; a label scanned back is checked against its tube.
+func TestPrinting_Pages(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	printer := newFakePrinter(t, "ready")
+	silent := newFakePrinter(t, "silent")
+	admin := a.usedToken(t, "admin")
+	a.api(t, "POST", "/api/v1/printers", admin, map[string]any{"name": "Bench 1", "kind": "zpl", "address": printer.addr(), "site_default": true, "reason": "new"}).
+		wantStatus(t, http.StatusCreated)
+	a.api(t, "POST", "/api/v1/printers", admin, map[string]any{"name": "Bench 2", "kind": "zpl", "address": silent.addr(), "timeout_ms": 600, "reason": "new"}).
+		wantStatus(t, http.StatusCreated)
+	pseudonym, _ := a.mustReadyParticipant(t, "nurse")
+	blood := a.mustCollect(t, "nurse", pseudonym, bloodTube)[0]
+	a.mustReceive(t, "technician", blood)
+	tech := a.signedIn(t, "technician")
+
+	tech.submit(t, "/samples/"+blood+"/aliquot", "/samples/"+blood+"/aliquot",
+		url.Values{"specimen_type": {"plasma"}, "count": {"4"}, "volume": {"0.5"}, "unit": {"mL"}}).wantRedirect(t, "/samples/"+blood)
+	p := tech.get(t, "/samples/"+blood).wantStatus(t, http.StatusOK)
+	offer := p.wantTestID(t, "print-offer")
+	if got := offer.Find(testidSel("print-offer-submit")).Text(); !strings.Contains(got, "Print 4 labels") {
+		t.Errorf("the offer reads %q", got)
+	}
+	codes, _ := offer.Find(`input[name="samples"]`).Attr("value")
+	next, _ := offer.Find(`input[name="next"]`).Attr("value")
+	tech.submit(t, "/samples/"+blood, "/labels/print", url.Values{"samples": {codes}, "next": {next}}).wantRedirect(t, "/samples/"+blood)
+	got := printer.received(t)
+	if n := bytes.Count(got, []byte("^XA")); n != 4 {
+		t.Errorf("the printer received %d labels, want one per aliquot (4)", n)
+	}
+	for _, id := range strings.Split(codes, ",") {
+		if !bytes.Contains(got, []byte(id)) {
+			t.Errorf("no label for %s", id)
+		}
+	}
+	p = tech.get(t, "/samples/"+blood).wantStatus(t, http.StatusOK)
+	if msg := p.wantTestID(t, "flash-success").Text(); !strings.Contains(msg, "4 labels sent to Bench 1") {
+		t.Errorf("flash %q", msg)
+	}
+	if p.testid("print-offer").Length() != 0 {
+		t.Error("the offer is still shown after printing")
+	}
+
+	// A printer that does not answer: the print page says which and why, ready to retry.
+	first := strings.Split(codes, ",")[0]
+	p = tech.submit(t, "/labels/print?samples="+first, "/labels/print", url.Values{"samples": {first}, "printer": {"Bench 2"}, "copies": {"1"}}).
+		wantStatus(t, http.StatusBadGateway)
+	if msg := p.wantTestID(t, "form-error").Text(); !strings.Contains(msg, "Bench 2") || !strings.Contains(msg, "did not answer") {
+		t.Errorf("the print page says %q", msg)
+	}
+	if got, _ := p.wantTestID(t, "print-form").Find(`select[name="printer"] option[selected]`).Attr("value"); got != "Bench 2" {
+		t.Errorf("the printer chosen came back as %q", got)
+	}
+
+	// The scan-back check.
+	p = tech.submit(t, "/labels/verify?expected="+first, "/labels/verify", url.Values{"expected": {first}, "scanned": {"]d2" + first + "\r"}}).
+		wantStatus(t, http.StatusOK)
+	p.wantTestID(t, "verify-match")
+	p = tech.submit(t, "/labels/verify?expected="+first, "/labels/verify", url.Values{"expected": {first}, "scanned": {blood}}).
+		wantStatus(t, http.StatusUnprocessableEntity)
+	if msg := p.wantTestID(t, "verify-mismatch").Text(); !strings.Contains(msg, "another tube") {
+		t.Errorf("a wrong label: %q", msg)
 	}
 }

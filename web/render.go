@@ -40,6 +40,9 @@ func (s *Server) page(c echo.Context, title string) templates.Page {
 				p.Flashes = append(p.Flashes, templates.Flash{Kind: kind, Message: msg})
 			}
 		}
+		if offer := s.sessions.PopString(ctx, sessPrintOffer); offer != "" {
+			p.PrintOffer, p.PrintNext = strings.Split(offer, ","), c.Request().URL.RequestURI()
+		}
 	}
 	return p
 }

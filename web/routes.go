@@ -120,6 +120,10 @@ func (s *Server) routes() {
 
 	// Audit trail.
 	s.route("GET", "/labels/:file", signedIn, s.labelImage)
+	s.route("GET", "/labels/print", signedIn, s.printPage)
+	s.route("POST", "/labels/print", signedIn, s.print)
+	s.route("GET", "/labels/verify", signedIn, s.verifyPage)
+	s.route("POST", "/labels/verify", signedIn, s.verify)
 	s.route("GET", "/audit", managers, s.auditPage)
 	s.route("POST", "/audit/verify", managers, s.auditVerifyPage)
 	s.route("GET", "/audit/export.csv", managers, s.auditExportCSV)

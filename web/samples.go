@@ -319,5 +319,10 @@ func (s *Server) aliquot(c echo.Context) error {
 		}
 		return err
 	}
-	return s.seeOther(c, templates.SamplePath(smp.Accession), strconv.Itoa(len(kids))+" aliquots created: "+kids[0].Accession+" … "+kids[len(kids)-1].Accession+". Print their labels.")
+	codes := make([]string, len(kids))
+	for i, k := range kids {
+		codes[i] = k.Accession
+	}
+	s.offerPrint(c, codes)
+	return s.seeOther(c, templates.SamplePath(smp.Accession), strconv.Itoa(len(kids))+" aliquots created: "+kids[0].Accession+" … "+kids[len(kids)-1].Accession+".")
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -31,6 +32,8 @@ const (
 	sessAuthAt = "auth_at_us"
 	sessCSRF   = "csrf"
 	sessFlash  = "flash"
+	// sessPrintOffer holds the codes whose labels the next page offers to print.
+	sessPrintOffer = "print_offer"
 )
 
 func newSessionManager(cfg Config, d *db.DB) *scs.SessionManager {
@@ -266,6 +269,11 @@ func (s *Server) csrfValid(c echo.Context) bool {
 }
 
 // addFlash queues a message for the next page.
+// offerPrint has the next page offer to print the labels of codes with one click.
+func (s *Server) offerPrint(c echo.Context, codes []string) {
+	s.sessions.Put(c.Request().Context(), sessPrintOffer, strings.Join(codes, ","))
+}
+
 func (s *Server) addFlash(c echo.Context, kind, message string) {
 	ctx := c.Request().Context()
 	flashes, _ := s.sessions.Get(ctx, sessFlash).([]string)

@@ -686,3 +686,10 @@ func (s *Service) SampleZPL(ctx context.Context, actor auth.Actor, code, templat
 	}
 	return label.ZPL(tpl, []label.Data{d}, 1)
 }
+
+// JobPrinter is the name of the printer of a job.
+func (s *Service) JobPrinter(ctx context.Context, id int64) (string, error) {
+	var name string
+	err := s.DB.Gorm.WithContext(ctx).Raw("SELECT p.name FROM print_jobs j JOIN printers p ON p.id = j.printer_id WHERE j.id = ?", id).Scan(&name).Error
+	return name, err
+}

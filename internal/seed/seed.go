@@ -64,12 +64,16 @@ type Summary struct {
 	Held         int
 	Stored       int
 	CheckedOut   int
+	Printers     int
+	Templates    int
 }
 
 func (s Summary) String() string {
 	return fmt.Sprintf("demo data loaded: %d sites, %d users (password %q for every account), %d studies, "+
-		"%d participants with %d consents (%d withdrawals) and %d visits, %d samples (%d in freezer positions, %d checked out, %d on consent hold)",
-		s.Sites, s.Users, DemoPassword, s.Studies, s.Participants, s.Consents, s.Withdrawals, s.Visits, s.Samples, s.Stored, s.CheckedOut, s.Held)
+		"%d participants with %d consents (%d withdrawals) and %d visits, %d samples (%d in freezer positions, %d checked out, %d on consent hold), "+
+		"%d label printers and %d label templates",
+		s.Sites, s.Users, DemoPassword, s.Studies, s.Participants, s.Consents, s.Withdrawals, s.Visits, s.Samples, s.Stored, s.CheckedOut, s.Held,
+		s.Printers, s.Templates)
 }
 
 // Empty reports whether the database has neither sites nor users yet. Sites count too: a
@@ -127,6 +131,9 @@ func DemoWith(ctx context.Context, d *db.DB, opts Options) (Summary, error) {
 			return sum, fmt.Errorf("seed: %w", err)
 		}
 		sum.Users++
+	}
+	if err := demoPrinting(ctx, a, actor, &sum); err != nil {
+		return sum, fmt.Errorf("seed: %w", err)
 	}
 	withdrawals, err := demoStudiesAndParticipants(ctx, a, actor, opts.ParticipantsPerStudySite, &sum)
 	if err != nil {

@@ -26,8 +26,8 @@ func TestDemo_LoadsAConsistentDataSet(t *testing.T) {
 		t.Fatalf("audit chain after the seed: %+v %v", res, err)
 	}
 	var got struct {
-		Sites, Users, Studies, Participants, Consents, Withdrawals, Visits, Samples, Stored, CheckedOut, Held int
-		Unplaced, Misplaced, WithoutSPREC, HoldsByWithdrawal                                                  int
+		Sites, Users, Studies, Participants, Consents, Withdrawals, Visits, Samples, Stored, CheckedOut, Held, Printers, Templates int
+		Unplaced, Misplaced, WithoutSPREC, HoldsByWithdrawal                                                                       int
 	}
 	err = d.Pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM sites), (SELECT count(*) FROM users), (SELECT count(*) FROM studies),
@@ -37,15 +37,16 @@ func TestDemo_LoadsAConsistentDataSet(t *testing.T) {
 		(SELECT count(*) FROM samples s WHERE s.status IN ('stored', 'checked_out') AND NOT EXISTS (SELECT 1 FROM sample_positions p WHERE p.sample_id = s.id)),
 		(SELECT count(*) FROM sample_positions p JOIN samples s ON s.id = p.sample_id WHERE s.status NOT IN ('stored', 'checked_out')),
 		(SELECT count(*) FROM samples WHERE processing <> '{}'::jsonb AND sprec = ''),
-		(SELECT count(*) FROM audit_events WHERE action = 'sample.consent_hold')`).Scan(
+		(SELECT count(*) FROM audit_events WHERE action = 'sample.consent_hold'),
+		(SELECT count(*) FROM printers), (SELECT count(*) FROM label_templates)`).Scan(
 		&got.Sites, &got.Users, &got.Studies, &got.Participants, &got.Consents, &got.Withdrawals, &got.Visits, &got.Samples,
-		&got.Stored, &got.CheckedOut, &got.Held, &got.Unplaced, &got.Misplaced, &got.WithoutSPREC, &got.HoldsByWithdrawal)
+		&got.Stored, &got.CheckedOut, &got.Held, &got.Unplaced, &got.Misplaced, &got.WithoutSPREC, &got.HoldsByWithdrawal, &got.Printers, &got.Templates)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := seed.Summary{Sites: got.Sites, Users: got.Users, Studies: got.Studies, Participants: got.Participants,
 		Consents: got.Consents, Withdrawals: got.Withdrawals, Visits: got.Visits, Samples: got.Samples, Held: got.Held,
-		Stored: got.Stored, CheckedOut: got.CheckedOut}
+		Stored: got.Stored, CheckedOut: got.CheckedOut, Printers: got.Printers, Templates: got.Templates}
 	if sum != want {
 		t.Errorf("printed summary %+v\ndatabase holds    %+v", sum, want)
 	}
