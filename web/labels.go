@@ -22,6 +22,9 @@ import (
 // options never changes, so it carries an ETag and may be cached for good.
 func (s *Server) labelImage(c echo.Context) error {
 	file := c.Param("file")
+	if file == "sheet.pdf" {
+		return s.labelSheet(c)
+	}
 	if !strings.HasSuffix(file, ".png") {
 		return apperr.NotFound("label", file)
 	}
@@ -203,4 +206,25 @@ func (s *Server) verify(c echo.Context) error {
 	p := s.page(c, "Verify label")
 	p.Bench = true
 	return s.render(c, status, templates.VerifyPage(p, v))
+}
+
+// labelSheet answers GET /labels/sheet.pdf?samples=a,b&boxes=&template=&sheet=&copies=: the
+// labels on a PDF sheet for an office printer or a sheet of labels.
+func (s *Server) labelSheet(c echo.Context) error {
+	copies := 1
+	if v := c.QueryParam("copies"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return apperr.Invalid("copies", "Print 1 to 100 copies of each label.")
+		}
+		copies = n
+	}
+	pdf, err := s.app.Printing.SheetPDF(c.Request().Context(), actor(c), printing.SheetInput{Samples: splitCodes(c.QueryParam("samples")),
+		Boxes: splitCodes(c.QueryParam("boxes")), Template: c.QueryParam("template"), Sheet: c.QueryParam("sheet"), Copies: copies})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="labels.pdf"`)
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.Blob(http.StatusOK, "application/pdf", pdf)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
@@ -66,4 +67,22 @@ func TestLabelImage(t *testing.T) {
 	c.get(t, "/labels/"+acc+".png?dpi=150").wantStatus(t, http.StatusUnprocessableEntity)
 	c.get(t, "/labels/"+acc+".png?dpi=many").wantStatus(t, http.StatusUnprocessableEntity)
 	a.newClient(t).get(t, "/labels/"+acc+".png").wantRedirect(t, "/login?next=%2Flabels%2F"+acc+".png")
+}
+
+// TestLabelSheet: a PDF sheet of several samples' labels, for an office printer.
+func TestLabelSheet(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	ids := a.mustAliquots(t, "nurse", "technician", 3)
+	c := a.signedIn(t, "technician")
+	p := c.get(t, "/labels/sheet.pdf?samples="+strings.Join(ids, ",")+"&sheet=cryo-32x13-a4&copies=2").wantStatus(t, http.StatusOK)
+	if ct := p.Header.Get("Content-Type"); ct != "application/pdf" || !strings.HasPrefix(p.Body, "%PDF-") {
+		t.Fatalf("Content-Type %q, body %.20q", ct, p.Body)
+	}
+	c.get(t, "/labels/sheet.pdf?samples="+ids[0]+"&sheet=letter-99").wantStatus(t, http.StatusUnprocessableEntity)
+	c.get(t, "/labels/sheet.pdf?samples=AC99999999ZZ").wantStatus(t, http.StatusUnprocessableEntity)
+	c.get(t, "/labels/sheet.pdf").wantStatus(t, http.StatusUnprocessableEntity)
+	many := strings.TrimSuffix(strings.Repeat(ids[0]+",", 501), ",")
+	c.get(t, "/labels/sheet.pdf?copies=2&samples="+many).wantStatus(t, http.StatusUnprocessableEntity)
 }

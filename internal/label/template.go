@@ -140,7 +140,8 @@ func (t Template) Layout(d Data) ([]Item, error) {
 				sym.name(), d.Code, size, t.WidthMM, t.HeightMM, t.DPI))
 		}
 		items = append(items, Item{Kind: "code", X: textX, Y: marginMM, W: size, H: size, Matrix: m})
-		textX += size + gapMM
+		// The gap keeps the widest quiet zone a neighbouring code needs (QR: 4 modules).
+		textX += size + max(gapMM, 4*moduleMM)
 	}
 	lineH := t.FontPt * 25.4 / 72
 	y := marginMM

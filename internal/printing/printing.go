@@ -383,22 +383,13 @@ func (s *Service) Print(ctx context.Context, actor auth.Actor, in PrintInput) (J
 		return Job{}, err
 	}
 	tpl.DPI = printer.DPI
-	var data []label.Data
-	var codes []string
-	for _, code := range in.Samples {
-		d, err := s.sampleData(ctx, actor, code)
-		if err != nil {
-			return Job{}, err
-		}
-		data, codes = append(data, d), append(codes, d.Code)
+	data, err := s.labelData(ctx, actor, in.Samples, in.Boxes)
+	if err != nil {
+		return Job{}, err
 	}
-	for _, code := range in.Boxes {
-		b, err := s.Storage.FindBox(ctx, actor, code)
-		if err != nil {
-			return Job{}, err
-		}
-		d := label.Data{Code: b.Barcode, Fields: map[string]string{"accession": b.Barcode, "position": b.Barcode}}
-		data, codes = append(data, d), append(codes, b.Barcode)
+	codes := make([]string, len(data))
+	for i, d := range data {
+		codes[i] = d.Code
 	}
 	zpl, err := label.ZPL(tpl, data, copies)
 	if err != nil {
@@ -692,4 +683,59 @@ func (s *Service) JobPrinter(ctx context.Context, id int64) (string, error) {
 	var name string
 	err := s.DB.Gorm.WithContext(ctx).Raw("SELECT p.name FROM print_jobs j JOIN printers p ON p.id = j.printer_id WHERE j.id = ?", id).Scan(&name).Error
 	return name, err
+}
+
+// SheetInput asks for a PDF sheet of labels.
+type SheetInput struct {
+	Samples  []string
+	Boxes    []string
+	Template string
+	Sheet    string
+	Copies   int
+}
+
+// SheetPDF draws the labels of samples and boxes on a PDF sheet for an office printer.
+func (s *Service) SheetPDF(ctx context.Context, actor auth.Actor, in SheetInput) ([]byte, error) {
+	copies := max(in.Copies, 1)
+	n := (len(in.Samples) + len(in.Boxes)) * copies
+	switch {
+	case n == 0:
+		return nil, apperr.Invalid("samples", "Name the samples or boxes whose labels to put on the sheet.")
+	case n > MaxLabels:
+		return nil, apperr.Invalid("samples", fmt.Sprintf("One sheet request has at most %d labels; this one would have %d.", MaxLabels, n))
+	}
+	sheet, err := label.SheetByName(in.Sheet)
+	if err != nil {
+		return nil, err
+	}
+	tpl, _, err := s.templateFor(s.DB.Gorm.WithContext(ctx), in.Template)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.labelData(ctx, actor, in.Samples, in.Boxes)
+	if err != nil {
+		return nil, err
+	}
+	pdf, _, err := label.PDF(tpl, sheet, data, copies)
+	return pdf, err
+}
+
+// labelData is the data of the labels of samples and boxes, in order.
+func (s *Service) labelData(ctx context.Context, actor auth.Actor, samples, boxes []string) ([]label.Data, error) {
+	var data []label.Data
+	for _, code := range samples {
+		d, err := s.sampleData(ctx, actor, code)
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, d)
+	}
+	for _, code := range boxes {
+		b, err := s.Storage.FindBox(ctx, actor, code)
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, label.Data{Code: b.Barcode, Fields: map[string]string{"accession": b.Barcode, "position": b.Barcode}})
+	}
+	return data, nil
 }

@@ -4,5 +4,5 @@
 ^LL236
 ^LH0,0
 ^FO24,24^BXN,6,200^FH_^FDAC00000001NN^FS
-^FO131,24^A0N,50,50^FH_^FD_5Ecaret _7Etilde _5Funder ü^FS
+^FO132,24^A0N,50,50^FH_^FD_5Ecaret _7Etilde _5Funder ü^FS
 ^XZ
