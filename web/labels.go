@@ -182,7 +182,6 @@ func (s *Server) print(c echo.Context) error {
 // verifyPage is the scan-back check: GET /labels/verify?expected=.
 func (s *Server) verifyPage(c echo.Context) error {
 	p := s.page(c, "Verify label")
-	p.Bench = true
 	return s.render(c, http.StatusOK, templates.VerifyPage(p, templates.VerifyView{Expected: input.Scanned(c.QueryParam("expected"))}))
 }
 
@@ -204,7 +203,6 @@ func (s *Server) verify(c echo.Context) error {
 		status, v.Message = http.StatusUnprocessableEntity, msg
 	}
 	p := s.page(c, "Verify label")
-	p.Bench = true
 	return s.render(c, status, templates.VerifyPage(p, v))
 }
 

@@ -3,87 +3,15 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"biobank/internal/printing/printtest"
 	"biobank/web"
 )
-
-// fakePrinter is a ZPL printer for tests: a real TCP listener that answers the host status
-// query (~HS) as a printer does — or, as told, never answers, or reports paper out — and
-// keeps every byte of the labels it receives.
-type fakePrinter struct {
-	ln      net.Listener
-	mode    string // "ready", "silent", "paper_out"
-	mu      sync.Mutex
-	jobs    [][]byte
-	arrived chan struct{}
-}
-
-func newFakePrinter(t *testing.T, mode string) *fakePrinter {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &fakePrinter{ln: ln, mode: mode, arrived: make(chan struct{}, 16)}
-	t.Cleanup(func() { ln.Close() })
-	go p.serve()
-	return p
-}
-
-func (p *fakePrinter) addr() string { return p.ln.Addr().String() }
-
-func (p *fakePrinter) serve() {
-	for {
-		conn, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go p.handle(conn)
-	}
-}
-
-func (p *fakePrinter) handle(conn net.Conn) {
-	defer conn.Close()
-	probe := make([]byte, 3)
-	if _, err := io.ReadFull(conn, probe); err != nil || string(probe) != "~HS" {
-		return
-	}
-	switch p.mode {
-	case "silent":
-		time.Sleep(5 * time.Second)
-		return
-	case "paper_out":
-		conn.Write([]byte("\x02030,1,0,1245,000,0,0,0,000,0,0,0\x03\r\n\x02000,0,0,0,0,2,4,0,00000000,1,000\x03\r\n\x021234,0\x03\r\n"))
-		return
-	}
-	conn.Write([]byte("\x02030,0,0,1245,000,0,0,0,000,0,0,0\x03\r\n\x02000,0,0,0,0,2,4,0,00000000,1,000\x03\r\n\x021234,0\x03\r\n"))
-	body, _ := io.ReadAll(conn)
-	p.mu.Lock()
-	p.jobs = append(p.jobs, body)
-	p.mu.Unlock()
-	p.arrived <- struct{}{}
-}
-
-// received waits for the next job the printer gets.
-func (p *fakePrinter) received(t *testing.T) []byte {
-	t.Helper()
-	select {
-	case <-p.arrived:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the printer received nothing")
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.jobs[len(p.jobs)-1]
-}
 
 // TestPrinting_API: an administrator adds printers and a template; a technician prints a
 // batch of aliquot labels that reaches the printer as one connection, byte for byte the
@@ -97,15 +25,15 @@ func TestPrinting_API(t *testing.T) {
 	admin := a.usedToken(t, "admin")
 	tech := a.usedToken(t, "technician")
 	ids := a.mustAliquots(t, "nurse", "technician", 3)
-	ready, silent, paperOut := newFakePrinter(t, "ready"), newFakePrinter(t, "silent"), newFakePrinter(t, "paper_out")
+	ready, silent, paperOut := printtest.New(t, printtest.Ready), printtest.New(t, printtest.Silent), printtest.New(t, printtest.PaperOut)
 	gone, _ := net.Listen("tcp", "127.0.0.1:0")
 	goneAddr := gone.Addr().String()
 	gone.Close()
 
 	for _, p := range []map[string]any{
-		{"name": "Bench 1", "kind": "zpl", "address": ready.addr(), "dpi": 300, "site_default": true, "reason": "new printer"},
-		{"name": "Bench 2", "kind": "zpl", "address": silent.addr(), "timeout_ms": 800, "reason": "new printer"},
-		{"name": "Bench 3", "kind": "zpl", "address": paperOut.addr(), "reason": "new printer"},
+		{"name": "Bench 1", "kind": "zpl", "address": ready.Addr(), "dpi": 300, "site_default": true, "reason": "new printer"},
+		{"name": "Bench 2", "kind": "zpl", "address": silent.Addr(), "timeout_ms": 800, "reason": "new printer"},
+		{"name": "Bench 3", "kind": "zpl", "address": paperOut.Addr(), "reason": "new printer"},
 		{"name": "Old Zebra", "kind": "zpl", "address": goneAddr, "timeout_ms": 800, "reason": "new printer"},
 	} {
 		a.api(t, "POST", "/api/v1/printers", admin, p).wantStatus(t, http.StatusCreated)
@@ -118,7 +46,7 @@ func TestPrinting_API(t *testing.T) {
 		wantError(t, http.StatusForbidden, "forbidden", "")
 	var printers struct{ Printers []map[string]any }
 	a.api(t, "GET", "/api/v1/printers", tech, nil).wantStatus(t, http.StatusOK).decode(t, &printers)
-	if len(printers.Printers) != 4 || printers.Printers[0]["address"] != ready.addr() {
+	if len(printers.Printers) != 4 || printers.Printers[0]["address"] != ready.Addr() {
 		t.Errorf("printers %v", printers.Printers)
 	}
 
@@ -141,7 +69,7 @@ func TestPrinting_API(t *testing.T) {
 	if job.Status != "sent" || job.Labels != 3 {
 		t.Errorf("job %+v", job)
 	}
-	got := ready.received(t)
+	got := ready.Received(t)
 	var zpl bytes.Buffer
 	for _, id := range ids {
 		r := a.api(t, "GET", "/api/v1/samples/"+id+"/label.zpl", tech, nil).wantStatus(t, http.StatusOK)
@@ -223,12 +151,12 @@ func TestPrinting_Pages(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, web.Config{})
 	a.seedLab(t)
-	printer := newFakePrinter(t, "ready")
-	silent := newFakePrinter(t, "silent")
+	printer := printtest.New(t, printtest.Ready)
+	silent := printtest.New(t, printtest.Silent)
 	admin := a.usedToken(t, "admin")
-	a.api(t, "POST", "/api/v1/printers", admin, map[string]any{"name": "Bench 1", "kind": "zpl", "address": printer.addr(), "site_default": true, "reason": "new"}).
+	a.api(t, "POST", "/api/v1/printers", admin, map[string]any{"name": "Bench 1", "kind": "zpl", "address": printer.Addr(), "site_default": true, "reason": "new"}).
 		wantStatus(t, http.StatusCreated)
-	a.api(t, "POST", "/api/v1/printers", admin, map[string]any{"name": "Bench 2", "kind": "zpl", "address": silent.addr(), "timeout_ms": 600, "reason": "new"}).
+	a.api(t, "POST", "/api/v1/printers", admin, map[string]any{"name": "Bench 2", "kind": "zpl", "address": silent.Addr(), "timeout_ms": 600, "reason": "new"}).
 		wantStatus(t, http.StatusCreated)
 	pseudonym, _ := a.mustReadyParticipant(t, "nurse")
 	blood := a.mustCollect(t, "nurse", pseudonym, bloodTube)[0]
@@ -245,7 +173,7 @@ func TestPrinting_Pages(t *testing.T) {
 	codes, _ := offer.Find(`input[name="samples"]`).Attr("value")
 	next, _ := offer.Find(`input[name="next"]`).Attr("value")
 	tech.submit(t, "/samples/"+blood, "/labels/print", url.Values{"samples": {codes}, "next": {next}}).wantRedirect(t, "/samples/"+blood)
-	got := printer.received(t)
+	got := printer.Received(t)
 	if n := bytes.Count(got, []byte("^XA")); n != 4 {
 		t.Errorf("the printer received %d labels, want one per aliquot (4)", n)
 	}
