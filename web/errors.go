@@ -8,8 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"biobank/internal/apperr"
-	"biobank/internal/printing"
 	"biobank/internal/db"
+	"biobank/internal/printing"
 	"biobank/templates"
 )
 
