@@ -22,8 +22,11 @@ import (
 // options never changes, so it carries an ETag and may be cached for good.
 func (s *Server) labelImage(c echo.Context) error {
 	file := c.Param("file")
-	if file == "sheet.pdf" {
+	switch file {
+	case "sheet.pdf":
 		return s.labelSheet(c)
+	case "preview.svg":
+		return s.labelPreview(c)
 	}
 	if !strings.HasSuffix(file, ".png") {
 		return apperr.NotFound("label", file)

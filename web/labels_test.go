@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -85,4 +86,54 @@ func TestLabelSheet(t *testing.T) {
 	c.get(t, "/labels/sheet.pdf").wantStatus(t, http.StatusUnprocessableEntity)
 	many := strings.TrimSuffix(strings.Repeat(ids[0]+",", 501), ",")
 	c.get(t, "/labels/sheet.pdf?copies=2&samples="+many).wantStatus(t, http.StatusUnprocessableEntity)
+}
+
+// TestLabelsAdmin: the administrator adds a printer and a template through the page; the
+// template form previews the label on a real sample before saving, and a line that does
+// not fit is refused naming it, the preview showing it in red.
+func TestLabelsAdmin(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	a.mustAliquots(t, "nurse", "technician", 1)
+	admin := a.signedIn(t, "admin")
+	admin.get(t, "/admin/labels").wantStatus(t, http.StatusOK).wantTestID(t, "template-form")
+	admin.submit(t, "/admin/labels", "/admin/labels/printers", url.Values{"name": {"Bench 1"}, "site": {"LUX"}, "kind": {"zpl"},
+		"address": {"10.0.0.9"}, "dpi": {"300"}, "timeout_ms": {"3000"}, "site_default": {"true"}, "reason": {"new printer"}}).wantRedirect(t, "/admin/labels")
+	p := admin.get(t, "/admin/labels").wantStatus(t, http.StatusOK)
+	if row := p.wantTestID(t, "printer-row").Text(); !strings.Contains(row, "10.0.0.9:9100") {
+		t.Errorf("printer row %q", row)
+	}
+	tpl := url.Values{"name": {"Cryo"}, "width_mm": {"32"}, "height_mm": {"13"}, "dpi": {"300"}, "font_pt": {"5"}, "codes": {"datamatrix"},
+		"lines": {"accession\npseudonym\ntext: IBD biobank"}, "stock": {"cryo −196 °C"}, "reason": {"cryo labels"}, "action": {"preview"}}
+	p = admin.submit(t, "/admin/labels", "/admin/labels/templates", tpl).wantStatus(t, http.StatusOK)
+	src, _ := p.wantTestID(t, "template-form-preview").Attr("src")
+	svg := admin.get(t, src).wantStatus(t, http.StatusOK)
+	if ct := svg.Header.Get("Content-Type"); ct != "image/svg+xml" || !strings.Contains(svg.Body, "IBD biobank") || !strings.Contains(svg.Body, `width="32.00mm"`) {
+		t.Errorf("preview %s: %q", ct, excerpt(svg.Body))
+	}
+	before := a.state(t)
+	tooLong := url.Values{}
+	for k, v := range tpl {
+		tooLong[k] = v
+	}
+	tooLong.Set("lines", "accession\nsprec")
+	tooLong.Set("width_mm", "22")
+	tooLong.Set("action", "save")
+	p = admin.submit(t, "/admin/labels", "/admin/labels/templates", tooLong).wantStatus(t, http.StatusUnprocessableEntity)
+	if msg := p.wantTestID(t, "error-lines").Text(); !strings.Contains(msg, "SPREC") {
+		t.Errorf("the refusal says %q", msg)
+	}
+	src, _ = p.wantTestID(t, "template-form-preview").Attr("src")
+	if svg := admin.get(t, src).wantStatus(t, http.StatusOK); !strings.Contains(svg.Body, `fill="#c00"`) {
+		t.Error("the preview does not show the line that does not fit")
+	}
+	a.assertUnchanged(t, before)
+	tpl.Set("action", "save")
+	admin.submit(t, "/admin/labels", "/admin/labels/templates", tpl).wantRedirect(t, "/admin/labels")
+	p = admin.get(t, "/admin/labels").wantStatus(t, http.StatusOK)
+	src, _ = p.wantTestID(t, "template-preview").Attr("src")
+	admin.get(t, src).wantStatus(t, http.StatusOK)
+	a.wantEvent(t, "label_template", "Cryo", "label_template.create", "admin")
+	a.signedIn(t, "manager").get(t, "/admin/labels").wantStatus(t, http.StatusForbidden)
 }

@@ -106,12 +106,15 @@ type Item struct {
 	Text      string // Kind text
 	HeightMM  float64
 	LineIndex int // the template line a text item shows; -1 for the stock note
+	// Overflow marks a line that does not fit (a preview shows it; printing refuses it).
+	Overflow bool
 }
 
 // Layout places the template's codes and lines for data: the 2D code at the top left, the
 // lines beside it, Code 128 along the bottom, the stock note small at the bottom right. An
-// error names a line that does not fit (a template is checked with the longest values of
-// a real sample when it is saved).
+// error names the first line that does not fit (a template is checked with the longest
+// values of a real sample when it is saved); the items are returned with it, the lines
+// that do not fit marked Overflow, so that a preview can show them.
 func (t Template) Layout(d Data) ([]Item, error) {
 	var items []Item
 	dot := 25.4 / float64(t.DPI)
@@ -145,21 +148,32 @@ func (t Template) Layout(d Data) ([]Item, error) {
 	}
 	lineH := t.FontPt * 25.4 / 72
 	y := marginMM
+	var overflow error
 	for i, l := range t.Lines {
 		text := l.Text
 		if l.Field != "" {
 			text = d.Fields[l.Field]
 		}
 		w := textWidthMM(text, lineH)
+		it := Item{Kind: "text", X: textX, Y: y, W: w, H: lineH, Text: text, HeightMM: lineH, LineIndex: i}
+		var err error
 		if y+lineH > bottom+0.01 {
-			return nil, apperr.Invalid(fmt.Sprintf("lines[%d]", i), fmt.Sprintf("Line %d (%s) does not fit: the label is full %.1f mm from its top.", i+1, lineName(l), y))
-		}
-		if textX+w > t.WidthMM-marginMM+0.01 {
-			return nil, apperr.Invalid(fmt.Sprintf("lines[%d]", i), fmt.Sprintf("Line %d (%s, %q) is %.1f mm long; %.1f mm are free beside the code.",
+			err = apperr.Invalid(fmt.Sprintf("lines[%d]", i), fmt.Sprintf("Line %d (%s) does not fit: the label is full %.1f mm from its top.", i+1, lineName(l), y))
+		} else if textX+w > t.WidthMM-marginMM+0.01 {
+			err = apperr.Invalid(fmt.Sprintf("lines[%d]", i), fmt.Sprintf("Line %d (%s, %q) is %.1f mm long; %.1f mm are free beside the code.",
 				i+1, lineName(l), text, w, t.WidthMM-marginMM-textX))
 		}
-		items = append(items, Item{Kind: "text", X: textX, Y: y, W: w, H: lineH, Text: text, HeightMM: lineH, LineIndex: i})
+		if err != nil {
+			it.Overflow = true
+			if overflow == nil {
+				overflow = err
+			}
+		}
+		items = append(items, it)
 		y += lineH * 1.15
+	}
+	if overflow != nil {
+		return items, overflow
 	}
 	if t.Stock != "" {
 		h := min(lineH*0.7, 1.8)

@@ -739,3 +739,26 @@ func (s *Service) labelData(ctx context.Context, actor auth.Actor, samples, boxe
 	}
 	return data, nil
 }
+
+// PreviewData is the data a template preview shows: the named sample, else the latest
+// sample the actor can see, else made-up values as long as real ones get.
+func (s *Service) PreviewData(ctx context.Context, actor auth.Actor, code string) (label.Data, error) {
+	if code == "" {
+		var acc []string
+		err := actor.ScopeToSite(s.DB.Gorm.WithContext(ctx).Table("samples"), "site_id").Order("id DESC").Limit(1).Pluck("accession", &acc).Error
+		if err != nil {
+			return label.Data{}, err
+		}
+		if len(acc) == 0 {
+			return longestData, nil
+		}
+		code = acc[0]
+	}
+	return s.sampleData(ctx, actor, code)
+}
+
+// TemplateByName is a saved template as the label package draws it.
+func (s *Service) TemplateByName(ctx context.Context, name string) (label.Template, error) {
+	t, _, err := s.templateFor(s.DB.Gorm.WithContext(ctx), name)
+	return t, err
+}
