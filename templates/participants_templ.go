@@ -766,7 +766,7 @@ func ParticipantPage(p Page, v ParticipantView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = SampleRowsTable(v.Samples).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = SampleRowsTable(v.Samples, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

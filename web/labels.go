@@ -140,7 +140,8 @@ func (s *Server) renderPrint(c echo.Context, status int, f templates.Form) error
 func (s *Server) printPage(c echo.Context) error {
 	f := templates.NewForm()
 	for _, k := range []string{"samples", "boxes", "next"} {
-		f.Values[k] = c.QueryParam(k)
+		// A list's check boxes send one samples= per row; links send them comma-separated.
+		f.Values[k] = strings.Join(c.QueryParams()[k], ",")
 	}
 	f.Values["copies"] = "1"
 	return s.renderPrint(c, http.StatusOK, f)
@@ -149,7 +150,7 @@ func (s *Server) printPage(c echo.Context) error {
 // print prints from the print page or a page's one-click offer, then goes back; a refusal
 // or a printer that failed comes back as the print page saying why, ready to try again.
 func (s *Server) print(c echo.Context) error {
-	f := formFrom(c, "samples", "boxes", "next", "printer", "template", "copies")
+	f := formFrom(c, "samples", "boxes", "next", "printer", "template", "copies", "remember")
 	copies := 1
 	if v := strings.TrimSpace(f.Value("copies")); v != "" {
 		n, err := strconv.Atoi(v)
@@ -171,10 +172,12 @@ func (s *Server) print(c echo.Context) error {
 		}
 		return s.renderPrint(c, status, f)
 	}
-	next := safeNext(f.Value("next"))
-	if next == "" {
-		next = "/"
+	if f.Value("remember") == "true" && f.Value("printer") != "" {
+		if err := s.app.Printing.SetUserPrinter(c.Request().Context(), actor(c), f.Value("printer")); err != nil {
+			return err
+		}
 	}
+	next := safeNext(f.Value("next"))
 	var printer string
 	if p, err := s.app.Printing.JobPrinter(c.Request().Context(), job.ID); err == nil {
 		printer = " to " + p

@@ -201,6 +201,29 @@ func TestPrinting_Pages(t *testing.T) {
 		t.Errorf("the printer chosen came back as %q", got)
 	}
 
+	// A selection in the samples list goes to the print page with those samples; a printer
+	// chosen there can be made the user's own.
+	all := strings.Split(codes, ",")
+	p = tech.get(t, "/samples").wantStatus(t, http.StatusOK)
+	if p.testid("sample-select").Length() == 0 {
+		t.Fatal("the samples list has no check boxes to select samples to print")
+	}
+	p = tech.get(t, "/labels/print?next=%2Fsamples&samples="+all[1]+"&samples="+all[2]).wantStatus(t, http.StatusOK)
+	if got := p.wantTestID(t, "print-codes").Text(); !strings.Contains(got, all[1]) || !strings.Contains(got, all[2]) {
+		t.Errorf("the print page of a selection lists %q", got)
+	}
+	second := printtest.New(t, printtest.Ready)
+	a.api(t, "POST", "/api/v1/printers", admin, map[string]any{"name": "Bench 3", "kind": "zpl", "address": second.Addr(), "reason": "new"}).
+		wantStatus(t, http.StatusCreated)
+	tech.submit(t, "/labels/print?samples="+all[1], "/labels/print", url.Values{"samples": {all[1] + "," + all[2]}, "printer": {"Bench 3"},
+		"remember": {"true"}, "copies": {"1"}, "next": {"/samples"}}).wantRedirect(t, "/samples")
+	if n := bytes.Count(second.Received(t), []byte("^XA")); n != 2 {
+		t.Errorf("Bench 3 received %d labels, want 2", n)
+	}
+	a.wantEvent(t, "user", "technician", "user.default_printer", "technician")
+	a.api(t, "POST", "/api/v1/print-jobs", a.usedToken(t, "technician"), map[string]any{"samples": all[:1]}).wantStatus(t, http.StatusCreated)
+	second.Received(t) // the user's printer, not the site's
+
 	// The scan-back check.
 	p = tech.submit(t, "/labels/verify?expected="+first, "/labels/verify", url.Values{"expected": {first}, "scanned": {"]d2" + first + "\r"}}).
 		wantStatus(t, http.StatusOK)

@@ -762,3 +762,30 @@ func (s *Service) TemplateByName(ctx context.Context, name string) (label.Templa
 	t, _, err := s.templateFor(s.DB.Gorm.WithContext(ctx), name)
 	return t, err
 }
+
+type userPrinterEvent struct {
+	Printer string `json:"printer"`
+}
+
+func (userPrinterEvent) AuditPayload() {}
+
+// SetUserPrinter makes a printer the actor's own, printed on when no printer is named.
+func (s *Service) SetUserPrinter(ctx context.Context, actor auth.Actor, name string) error {
+	return s.DB.Tx(ctx, func(tx *db.Tx) error {
+		var p Printer
+		err := tx.Where("lower(name) = lower(?) AND active", strings.TrimSpace(name)).Take(&p).Error
+		if db.ErrNoRows(err) {
+			return apperr.Invalid("printer", fmt.Sprintf("There is no printer %q.", name))
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec("UPDATE users SET default_printer_id = ? WHERE id = ?", p.ID, actor.UserID).Error; err != nil {
+			return err
+		}
+		e := actor.Entry("user.default_printer", "user", actor.Username)
+		e.After = userPrinterEvent{Printer: p.Name}
+		tx.Record(e)
+		return nil
+	})
+}
