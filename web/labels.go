@@ -27,6 +27,8 @@ func (s *Server) labelImage(c echo.Context) error {
 		return s.labelSheet(c)
 	case "preview.svg":
 		return s.labelPreview(c)
+	case "batch.zpl":
+		return s.labelBatch(c)
 	}
 	if !strings.HasSuffix(file, ".png") {
 		return apperr.NotFound("label", file)
@@ -215,20 +217,45 @@ func (s *Server) verify(c echo.Context) error {
 // labelSheet answers GET /labels/sheet.pdf?samples=a,b&boxes=&template=&sheet=&copies=: the
 // labels on a PDF sheet for an office printer or a sheet of labels.
 func (s *Server) labelSheet(c echo.Context) error {
-	copies := 1
-	if v := c.QueryParam("copies"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return apperr.Invalid("copies", "Print 1 to 100 copies of each label.")
-		}
-		copies = n
+	in, err := sheetInput(c)
+	if err != nil {
+		return err
 	}
-	pdf, err := s.app.Printing.SheetPDF(c.Request().Context(), actor(c), printing.SheetInput{Samples: splitCodes(c.QueryParam("samples")),
-		Boxes: splitCodes(c.QueryParam("boxes")), Template: c.QueryParam("template"), Sheet: c.QueryParam("sheet"), Copies: copies})
+	pdf, err := s.app.Printing.SheetPDF(c.Request().Context(), actor(c), in)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="labels.pdf"`)
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.Blob(http.StatusOK, "application/pdf", pdf)
+}
+
+// sheetInput reads the labels asked for by a sheet or batch address.
+func sheetInput(c echo.Context) (printing.SheetInput, error) {
+	in := printing.SheetInput{Samples: splitCodes(strings.Join(c.QueryParams()["samples"], ",")),
+		Boxes: splitCodes(strings.Join(c.QueryParams()["boxes"], ",")), Template: c.QueryParam("template"), Sheet: c.QueryParam("sheet"), Copies: 1}
+	if v := c.QueryParam("copies"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return in, apperr.Invalid("copies", "Print 1 to 100 copies of each label.")
+		}
+		in.Copies = n
+	}
+	return in, nil
+}
+
+// labelBatch answers GET /labels/batch.zpl?samples=&boxes=&template=&copies=: the ZPL of
+// the labels, to download.
+func (s *Server) labelBatch(c echo.Context) error {
+	in, err := sheetInput(c)
+	if err != nil {
+		return err
+	}
+	zpl, err := s.app.Printing.BatchZPL(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="labels.zpl"`)
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(zpl))
 }

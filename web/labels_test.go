@@ -86,6 +86,13 @@ func TestLabelSheet(t *testing.T) {
 	c.get(t, "/labels/sheet.pdf").wantStatus(t, http.StatusUnprocessableEntity)
 	many := strings.TrimSuffix(strings.Repeat(ids[0]+",", 501), ",")
 	c.get(t, "/labels/sheet.pdf?copies=2&samples="+many).wantStatus(t, http.StatusUnprocessableEntity)
+
+	// The same labels as one ZPL batch to download.
+	p = c.get(t, "/labels/batch.zpl?samples="+strings.Join(ids, ",")+"&copies=2").wantStatus(t, http.StatusOK)
+	if n := strings.Count(p.Body, "^XA"); n != 6 || !strings.Contains(p.Header.Get("Content-Disposition"), "labels.zpl") {
+		t.Errorf("batch of 3 × 2 copies: %d labels, %q", n, p.Header.Get("Content-Disposition"))
+	}
+	c.get(t, "/labels/batch.zpl").wantStatus(t, http.StatusUnprocessableEntity)
 }
 
 // TestLabelsAdmin: the administrator adds a printer and a template through the page; the

@@ -103,9 +103,14 @@ func (Job) TableName() string { return "print_jobs" }
 type PrinterError struct {
 	Printer string
 	Reason  string
+	// Partial says the printer failed while taking the labels: some may have come out.
+	Partial bool
 }
 
 func (e *PrinterError) Error() string {
+	if e.Partial {
+		return fmt.Sprintf("Printer %s %s: some labels may have come out; check them before printing again.", e.Printer, e.Reason)
+	}
 	return fmt.Sprintf("Printer %s %s. Nothing was printed.", e.Printer, e.Reason)
 }
 
@@ -583,11 +588,14 @@ const statusProbe = "~HS"
 
 // Send sends a ZPL batch to a printer in one connection: it connects, asks the printer's
 // status and waits for the answer (a printer that accepts a connection but does not answer
-// is not there), refuses when the printer reports paper out or paused, then writes the
-// batch. Every step is bounded by the printer's timeout.
+// is not there), refuses when the printer reports paper out or paused, writes the batch,
+// and asks the status once more, whose answer confirms the printer took it all (a printer
+// that reset the connection on the way does not answer). Every step is bounded by the
+// printer's timeout.
 func Send(ctx context.Context, p Printer, zpl []byte) error {
 	timeout := time.Duration(p.TimeoutMS) * time.Millisecond
 	fail := func(reason string) error { return &PrinterError{Printer: p.Name, Reason: reason} }
+	failDuring := func(reason string) error { return &PrinterError{Printer: p.Name, Reason: reason, Partial: true} }
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", p.Address)
 	if err != nil {
@@ -615,7 +623,19 @@ func Send(ctx context.Context, p Printer, zpl []byte) error {
 		return fail(err.Error())
 	}
 	if _, err := conn.Write(zpl); err != nil {
-		return fail(fmt.Sprintf("(%s) stopped taking the labels: %v", p.Address, unwrapNet(err)))
+		return failDuring(fmt.Sprintf("(%s) stopped taking the labels (%v)", p.Address, unwrapNet(err)))
+	}
+	// Ask again: the answer says the printer took the whole batch (a printer that reset the
+	// connection on the way does not answer).
+	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return failDuring(err.Error())
+	}
+	_, err = conn.Write([]byte(statusProbe))
+	if err == nil {
+		_, err = readStatus(conn)
+	}
+	if err != nil {
+		return failDuring(fmt.Sprintf("(%s) did not confirm it took the labels (%v)", p.Address, unwrapNet(err)))
 	}
 	return nil
 }
@@ -788,4 +808,26 @@ func (s *Service) SetUserPrinter(ctx context.Context, actor auth.Actor, name str
 		tx.Record(e)
 		return nil
 	})
+}
+
+// BatchZPL is the ZPL of the labels of samples and boxes, to download (for a printer the
+// application cannot reach, or to keep).
+func (s *Service) BatchZPL(ctx context.Context, actor auth.Actor, in SheetInput) (string, error) {
+	copies := max(in.Copies, 1)
+	n := (len(in.Samples) + len(in.Boxes)) * copies
+	switch {
+	case n == 0:
+		return "", apperr.Invalid("samples", "Name the samples or boxes whose labels to write.")
+	case n > MaxLabels:
+		return "", apperr.Invalid("samples", fmt.Sprintf("One batch has at most %d labels; this one would have %d.", MaxLabels, n))
+	}
+	tpl, _, err := s.templateFor(s.DB.Gorm.WithContext(ctx), in.Template)
+	if err != nil {
+		return "", err
+	}
+	data, err := s.labelData(ctx, actor, in.Samples, in.Boxes)
+	if err != nil {
+		return "", err
+	}
+	return label.ZPL(tpl, data, copies)
 }

@@ -4,6 +4,7 @@
 package printtest
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"sync"
@@ -16,6 +17,7 @@ const (
 	Ready    = "ready"
 	Silent   = "silent"    // accepts connections, never answers
 	PaperOut = "paper_out" // answers that it is out of paper
+	Reset    = "reset"     // answers, then resets the connection instead of taking labels
 )
 
 // Printer is a fake label printer listening on a loopback port.
@@ -80,7 +82,28 @@ func (p *Printer) handle(conn net.Conn) {
 	if _, err := conn.Write([]byte(status(false))); err != nil {
 		return
 	}
-	body, _ := io.ReadAll(conn)
+	if p.mode == Reset {
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0) // close with RST
+		}
+		return
+	}
+	// The labels, then a status query that asks for the printer's acknowledgement.
+	var body []byte
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := conn.Read(buf)
+		body = append(body, buf[:n]...)
+		if bytes.HasSuffix(body, []byte("~HS")) {
+			body = body[:len(body)-3]
+			if _, err := conn.Write([]byte(status(false))); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	p.mu.Lock()
 	p.jobs = append(p.jobs, body)
 	p.mu.Unlock()
