@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -105,8 +106,9 @@ func TestLayout_FitsBenchTabletAndMonitor(t *testing.T) {
 					t.Fatalf("links of %s: %v", path, err)
 				}
 				for _, l := range links {
+					// Pages only: not files (exports, label images, sheets and ZPL batches).
 					if u, err := url.Parse(l); err == nil && !strings.HasPrefix(u.Path, "/static/") &&
-						!strings.HasSuffix(u.Path, ".csv") && u.Query().Get("cursor") == "" {
+						filepath.Ext(u.Path) == "" && u.Query().Get("cursor") == "" {
 						queue = append(queue, l)
 					}
 				}

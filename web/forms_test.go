@@ -157,7 +157,7 @@ func TestForms_RefusedSaveKeepsValuesAndTarget(t *testing.T) {
 					t.Errorf("%s form refused with %d: the page that says so has no form posting to %s:\n%s", fill, r.StatusCode, f.action, excerpt(r.Body))
 					continue
 				}
-				// A scan field is emptied for the next scan; the refusal names what was
+				// A scan field (data-bench-focus or data-scan) is emptied for the next scan; the refusal names what was
 				// scanned instead.
 				for _, code := range scanned {
 					if !strings.Contains(r.Body, code) {
@@ -232,7 +232,7 @@ func formValues(form *goquery.Selection, fill string) (url.Values, map[string]st
 		case kind == "number" || kind == "date" || kind == "datetime-local":
 			vals.Set(name, "not a "+kind)
 		case kind == "file":
-		case in.AttrOr("data-bench-focus", "-") != "-":
+		case in.AttrOr("data-bench-focus", "-") != "-" || in.AttrOr("data-scan", "-") != "-":
 			v := "KEPT" + string(rune('A'+i%26))
 			vals.Set(name, v)
 			scanned = append(scanned, v)

@@ -227,7 +227,10 @@ func TestPrinting_Pages(t *testing.T) {
 	a.api(t, "POST", "/api/v1/print-jobs", a.usedToken(t, "technician"), map[string]any{"samples": all[:1]}).wantStatus(t, http.StatusCreated)
 	second.Received(t) // the user's printer, not the site's
 
-	// The scan-back check.
+	// The scan-back check, from the tube's page or the verify page.
+	tech.get(t, "/samples/"+first).wantStatus(t, http.StatusOK).wantTestID(t, "verify-inline")
+	tech.submit(t, "/samples/"+first, "/labels/verify", url.Values{"expected": {first}, "scanned": {first}}).
+		wantStatus(t, http.StatusOK).wantTestID(t, "verify-match")
 	p = tech.submit(t, "/labels/verify?expected="+first, "/labels/verify", url.Values{"expected": {first}, "scanned": {"]d2" + first + "\r"}}).
 		wantStatus(t, http.StatusOK)
 	p.wantTestID(t, "verify-match")
