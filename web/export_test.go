@@ -1,6 +1,10 @@
 package web
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
+
+	"biobank/internal/app"
+)
 
 // RouteForTest registers h as a public route, for tests that need a handler the
 // application does not have, such as one that fails with an internal error.
@@ -37,3 +41,6 @@ func (s *Server) FailExportPage(n int, err error) {
 		return nil
 	}
 }
+
+// App exposes the composition root to tests that set up records through the services.
+func (s *Server) App() *app.App { return s.app }

@@ -101,7 +101,7 @@ func (s *Server) pageContext(c echo.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
 }
 
-// recordSite refuses an API write on another site's participant, sample or box (named in
+// recordSite refuses an API write on another site's participant, sample, box or shipment (named in
 // the path) before the handler reads the body: a nurse or technician of another site is
 // told 403 (or 404), never that their input was incomplete. Pages look the record up
 // before anything else already, and managers and administrators act on every site.
@@ -120,6 +120,8 @@ func (s *Server) recordSite(next echo.HandlerFunc) echo.HandlerFunc {
 			_, err = s.app.Samples.Get(ctx, a, c.Param("code"))
 		case c.Param("barcode") != "":
 			_, err = s.app.Storage.FindBox(ctx, a, c.Param("barcode"))
+		case c.Param("shipment") != "":
+			_, err = s.app.Shipments.Get(ctx, a, c.Param("shipment"))
 		}
 		if err != nil {
 			return err

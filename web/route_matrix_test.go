@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"biobank/internal/auth"
+	"biobank/internal/shipment"
 	"biobank/web"
 )
 
@@ -25,6 +26,9 @@ const (
 type matrixRow struct {
 	who    string // everyone, anyRole, or roles separated by spaces
 	scoped bool
+	// destinationOnly: only the staff of a shipment's destination may call it; the
+	// matrix's shipment goes to a site none of its callers belongs to.
+	destinationOnly bool
 }
 
 var (
@@ -134,56 +138,65 @@ var routeMatrix = map[string]matrixRow{
 	"PATCH /api/v1/studies/:study":                  adminRow,
 	"POST /api/v1/studies/:study/visits":            adminRow,
 	"POST /api/v1/studies/:study/consent-documents": adminRow,
-	"POST /api/v1/studies/:study/consent-documents/:version/retire": adminRow,
-	"POST /api/v1/participants":                                     clinicalRow,
-	"GET /api/v1/participants/:pseudonym":                           siteAny,
-	"POST /api/v1/participants/:pseudonym/enrolments":               siteClinical,
-	"POST /api/v1/participants/:pseudonym/consents":                 siteClinical,
-	"POST /api/v1/participants/:pseudonym/consents/:id/withdraw":    siteClinical,
-	"POST /api/v1/participants/:pseudonym/visits":                   siteClinical,
-	"GET /api/v1/consents":                                          anyRoleRow,
-	"GET /api/v1/samples":                                           anyRoleRow,
-	"POST /api/v1/samples":                                          anyRoleRow,
-	"GET /api/v1/samples/:code":                                     siteAny,
-	"POST /api/v1/samples/:code/receive":                            siteLab,
-	"POST /api/v1/samples/:code/processing":                         siteLab,
-	"POST /api/v1/samples/:code/aliquots":                           siteLab,
-	"POST /api/v1/samples/:code/destroy":                            siteLab,
-	"POST /api/v1/samples/:code/consume":                            siteLab,
-	"POST /api/v1/samples/:code/lost":                               siteLab,
-	"POST /api/v1/samples/:code/hold":                               siteManager,
-	"POST /api/v1/samples/:code/release":                            siteManager,
-	"POST /api/v1/samples/:code/decision":                           siteManager,
-	"GET /api/v1/samples/:code/custody":                             siteAny,
-	"GET /api/v1/freezers":                                          anyRoleRow,
-	"POST /api/v1/freezers":                                         managerRow,
-	"POST /api/v1/freezers/:freezer/racks":                          siteManager,
-	"POST /api/v1/racks/:rack/move":                                 siteManager,
-	"POST /api/v1/boxes":                                            managerRow,
-	"GET /api/v1/box-types":                                         anyRoleRow,
-	"POST /api/v1/box-types":                                        adminRow,
-	"POST /api/v1/boxes/import":                                     labRow,
-	"GET /api/v1/boxes/:barcode":                                    siteAny,
-	"PUT /api/v1/boxes/:barcode/positions/:position":                siteLab,
-	"DELETE /api/v1/boxes/:barcode/positions/:position":             siteLab,
-	"POST /api/v1/boxes/:barcode/next":                              siteLab,
-	"POST /api/v1/boxes/:barcode/move":                              siteManager,
-	"POST /api/v1/samples/:code/checkout":                           siteLab,
-	"POST /api/v1/samples/:code/checkin":                            siteLab,
-	"GET /api/v1/storage/free":                                      anyRoleRow,
-	"GET /api/v1/storage/checked-out":                               anyRoleRow,
-	"GET /api/v1/storage/occupancy":                                 anyRoleRow,
-	"GET /api/v1/printers":                                          anyRoleRow,
-	"POST /api/v1/printers":                                         adminRow,
-	"GET /api/v1/label-templates":                                   anyRoleRow,
-	"POST /api/v1/label-templates":                                  adminRow,
-	"POST /api/v1/print-jobs":                                       anyRoleRow,
-	"GET /api/v1/print-jobs":                                        anyRoleRow,
-	"POST /api/v1/labels/verify":                                    anyRoleRow,
-	"GET /api/v1/samples/:code/label.zpl":                           siteAny,
-	"GET /api/v1/audit":                                             managerRow,
-	"GET /api/v1/audit/verify":                                      managerRow,
-	"GET /api/v1/audit/export.csv":                                  managerRow,
+	"POST /api/v1/studies/:study/consent-documents/:version/retire":  adminRow,
+	"POST /api/v1/participants":                                      clinicalRow,
+	"GET /api/v1/participants/:pseudonym":                            siteAny,
+	"POST /api/v1/participants/:pseudonym/enrolments":                siteClinical,
+	"POST /api/v1/participants/:pseudonym/consents":                  siteClinical,
+	"POST /api/v1/participants/:pseudonym/consents/:id/withdraw":     siteClinical,
+	"POST /api/v1/participants/:pseudonym/visits":                    siteClinical,
+	"GET /api/v1/consents":                                           anyRoleRow,
+	"GET /api/v1/samples":                                            anyRoleRow,
+	"POST /api/v1/samples":                                           anyRoleRow,
+	"GET /api/v1/samples/:code":                                      siteAny,
+	"POST /api/v1/samples/:code/receive":                             siteLab,
+	"POST /api/v1/samples/:code/processing":                          siteLab,
+	"POST /api/v1/samples/:code/aliquots":                            siteLab,
+	"POST /api/v1/samples/:code/destroy":                             siteLab,
+	"POST /api/v1/samples/:code/consume":                             siteLab,
+	"POST /api/v1/samples/:code/lost":                                siteLab,
+	"POST /api/v1/samples/:code/hold":                                siteManager,
+	"POST /api/v1/samples/:code/release":                             siteManager,
+	"POST /api/v1/samples/:code/decision":                            siteManager,
+	"GET /api/v1/samples/:code/custody":                              siteAny,
+	"GET /api/v1/freezers":                                           anyRoleRow,
+	"POST /api/v1/freezers":                                          managerRow,
+	"POST /api/v1/freezers/:freezer/racks":                           siteManager,
+	"POST /api/v1/racks/:rack/move":                                  siteManager,
+	"POST /api/v1/boxes":                                             managerRow,
+	"GET /api/v1/box-types":                                          anyRoleRow,
+	"POST /api/v1/box-types":                                         adminRow,
+	"POST /api/v1/boxes/import":                                      labRow,
+	"GET /api/v1/boxes/:barcode":                                     siteAny,
+	"PUT /api/v1/boxes/:barcode/positions/:position":                 siteLab,
+	"DELETE /api/v1/boxes/:barcode/positions/:position":              siteLab,
+	"POST /api/v1/boxes/:barcode/next":                               siteLab,
+	"POST /api/v1/boxes/:barcode/move":                               siteManager,
+	"POST /api/v1/samples/:code/checkout":                            siteLab,
+	"POST /api/v1/samples/:code/checkin":                             siteLab,
+	"GET /api/v1/storage/free":                                       anyRoleRow,
+	"GET /api/v1/storage/checked-out":                                anyRoleRow,
+	"GET /api/v1/storage/occupancy":                                  anyRoleRow,
+	"POST /api/v1/shipments":                                         labRow,
+	"GET /api/v1/shipments":                                          labRow,
+	"GET /api/v1/shipments/:shipment":                                siteLab,
+	"POST /api/v1/shipments/:shipment/items":                         siteLab,
+	"DELETE /api/v1/shipments/:shipment/items/:sample":               siteLab,
+	"POST /api/v1/shipments/:shipment/dispatch":                      siteLab,
+	"POST /api/v1/shipments/:shipment/cancel":                        siteLab,
+	"POST /api/v1/shipments/:shipment/receive":                       {who: "admin manager technician", scoped: true, destinationOnly: true},
+	"POST /api/v1/shipments/:shipment/discrepancies/:sample/resolve": siteManager,
+	"GET /api/v1/printers":                                           anyRoleRow,
+	"POST /api/v1/printers":                                          adminRow,
+	"GET /api/v1/label-templates":                                    anyRoleRow,
+	"POST /api/v1/label-templates":                                   adminRow,
+	"POST /api/v1/print-jobs":                                        anyRoleRow,
+	"GET /api/v1/print-jobs":                                         anyRoleRow,
+	"POST /api/v1/labels/verify":                                     anyRoleRow,
+	"GET /api/v1/samples/:code/label.zpl":                            siteAny,
+	"GET /api/v1/audit":                                              managerRow,
+	"GET /api/v1/audit/verify":                                       managerRow,
+	"GET /api/v1/audit/export.csv":                                   managerRow,
 }
 
 // seesEverySite: managers and administrators see and act on every site's records
@@ -214,6 +227,12 @@ func TestRouteMatrix(t *testing.T) {
 	freezer := a.mustFreezer(t, "manager", "Matrix −80", "-80")
 	rack := a.mustRack(t, "manager", freezer, "R1")
 	box := a.mustBox(t, "manager", "BOX-MATRIX", freezer, "R1", 9, 9)
+	// A shipment from LUX to a third site, so that KIEL's staff are strangers to it.
+	a.mustSite(t, "PAR")
+	sh, err := a.srv.App().Shipments.Create(context.Background(), a.actorOf(t, "technician"), shipment.Input{Destination: "PAR", Condition: "ambient"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, token, err := a.auth.CreateToken(context.Background(), auth.CommandLine, "nurse", "matrix")
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +255,7 @@ func TestRouteMatrix(t *testing.T) {
 		}
 		r := strings.NewReplacer(":pseudonym", pseudonym, ":code", siteCode, ":barcode", box.Barcode, ":position", "A1",
 			":freezer", strconv.FormatInt(freezer.ID, 10), ":rack", strconv.FormatInt(rack.ID, 10), ":study", "IBD",
-			":visit", "BASELINE", ":version", "1.0", ":file", code+".png", ":id", id, ":token", strconv.FormatInt(token.ID, 10), ":username", "nurse")
+			":visit", "BASELINE", ":version", "1.0", ":file", code+".png", ":shipment", sh.Code, ":sample", code, ":id", id, ":token", strconv.FormatInt(token.ID, 10), ":username", "nurse")
 		_ = method
 		return r.Replace(path)
 	}
@@ -320,6 +339,11 @@ func TestRouteMatrix(t *testing.T) {
 				}
 				if !api && !(status == http.StatusSeeOther || status == http.StatusFound) || !api && !strings.HasPrefix(location, "/login") {
 					t.Errorf("%s: status %d to %q, want a redirect to sign in", what, status, location)
+				}
+			case row.destinationOnly:
+				refused = true
+				if status != http.StatusForbidden {
+					t.Errorf("%s: status %d, want 403 for everyone but the destination's staff", what, status)
 				}
 			case !row.allows(c.role):
 				refused = true

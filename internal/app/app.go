@@ -13,6 +13,7 @@ import (
 	"biobank/internal/participant"
 	"biobank/internal/printing"
 	"biobank/internal/sample"
+	"biobank/internal/shipment"
 	"biobank/internal/storage"
 	"biobank/internal/study"
 )
@@ -36,6 +37,7 @@ type App struct {
 	Samples      *sample.Service
 	Storage      *storage.Service
 	Printing     *printing.Service
+	Shipments    *shipment.Service
 }
 
 // New builds the services on d. Order follows the collaborators: samples free their
@@ -62,5 +64,7 @@ func New(d *db.DB, cfg Config) *App {
 	a.Storage.Now = now
 	a.Printing = printing.NewService(d, a.Samples, a.Storage)
 	a.Printing.Now = now
+	a.Shipments = shipment.NewService(d, a.Samples)
+	a.Shipments.Now = now
 	return a
 }

@@ -31,10 +31,11 @@ import (
 //     collection), FOR SHARE before aliquoting one of their tubes, whose children reference
 //     the participant (their foreign key's share lock would otherwise be taken after the
 //     tube's lock and deadlock with a withdrawal);
-//  3. boxes (placements into a box, box moves), in id order when several;
-//  4. samples, in id order when several (a parent before its children, since a child's id
+//  3. shipments (FOR UPDATE to change one or its items: packing, dispatch, receipt);
+//  4. boxes (placements into a box, box moves), in id order when several;
+//  5. samples, in id order when several (a parent before its children, since a child's id
 //     is always greater);
-//  5. the audit chain head — only ever by audit_append, at commit, after everything else.
+//  6. the audit chain head — only ever by audit_append, at commit, after everything else.
 //
 // The chain head is taken last by construction: it is locked by the flush, which runs
 // after the callback has taken every lock it will take.

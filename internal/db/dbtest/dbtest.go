@@ -9,15 +9,18 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"biobank/internal/db"
 	"biobank/migrations"
@@ -90,8 +93,17 @@ func create(tb testing.TB, server, template string) string {
 		tb.Fatalf("dbtest: connect: %v", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
-		pgx.Identifier{name}.Sanitize(), pgx.Identifier{template}.Sanitize())); err != nil {
+	createSQL := func(template string) string {
+		return fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", pgx.Identifier{name}.Sanitize(), pgx.Identifier{template}.Sanitize())
+	}
+	_, err = conn.Exec(ctx, createSQL(template))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "3D000" && strings.HasPrefix(template, "biobank_template_") {
+		// Another checkout's test run on the same server swept the template away: make it
+		// again and go on.
+		_, err = conn.Exec(ctx, createSQL(templateDatabase(tb, server)))
+	}
+	if err != nil {
 		tb.Fatalf("dbtest: create database %s: %v", name, err)
 	}
 	url, err := db.WithDatabase(server, name)
@@ -182,6 +194,9 @@ func templateDatabase(tb testing.TB, server string) string {
 	if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH is_template true"); err != nil {
 		tb.Fatalf("dbtest: mark template: %v", err)
 	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS 'created %d'", pgx.Identifier{name}.Sanitize(), time.Now().Unix())); err != nil {
+		tb.Fatalf("dbtest: date template: %v", err)
+	}
 	return name
 }
 
@@ -214,7 +229,11 @@ func randomSuffix() string {
 // dropStaleTemplates removes templates of older migration sets, so they do not pile up on a
 // developer's server. It is best effort: a template still in use elsewhere stays.
 func dropStaleTemplates(ctx context.Context, conn *pgx.Conn, keep string) {
-	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'biobank_template_%' AND datname <> $1", keep)
+	// Only templates made more than a day ago (their comment says when): another checkout
+	// of another version may be running its tests on the same server right now.
+	rows, err := conn.Query(ctx, `SELECT d.datname FROM pg_database d
+		WHERE d.datname LIKE 'biobank_template_%' AND d.datname <> $1
+		AND COALESCE(substring(shobj_description(d.oid, 'pg_database') FROM '^created ([0-9]+)$')::bigint, 0) < extract(epoch FROM now()) - 86400`, keep)
 	if err != nil {
 		return
 	}

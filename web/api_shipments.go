@@ -1,0 +1,197 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"biobank/internal/shipment"
+)
+
+// shipmentJSON is a shipment as the API shows it.
+type shipmentJSON struct {
+	Code               string           `json:"code"`
+	Status             string           `json:"status"`
+	Origin             string           `json:"origin"`
+	Destination        string           `json:"destination"`
+	External           bool             `json:"external"`
+	Condition          string           `json:"condition"`
+	Courier            string           `json:"courier"`
+	Tracking           string           `json:"tracking"`
+	DataLogger         string           `json:"data_logger"`
+	Responsible        string           `json:"responsible"`
+	DryIceKg           *decimal.Decimal `json:"dry_ice_kg"`
+	CreatedAt          time.Time        `json:"created_at"`
+	DispatchedAt       *time.Time       `json:"dispatched_at"`
+	ReceivedAt         *time.Time       `json:"received_at"`
+	ArrivalCondition   string           `json:"arrival_condition,omitempty"`
+	ArrivalTemperature *decimal.Decimal `json:"arrival_temperature,omitempty"`
+	Excursion          string           `json:"excursion,omitempty"`
+	Items              []itemJSON       `json:"items,omitempty"`
+	Boxes              []string         `json:"boxes,omitempty"`
+}
+
+type itemJSON struct {
+	Sample   string `json:"sample"`
+	Box      string `json:"box,omitempty"`
+	Position string `json:"position,omitempty"`
+	State    string `json:"state"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+func shipmentOut(sh shipment.Shipment) shipmentJSON {
+	out := shipmentJSON{Code: sh.Code, Status: sh.Status, Origin: sh.Origin.Code, Destination: sh.DestinationName(),
+		External: sh.Destination == nil, Condition: sh.Condition, Courier: sh.Courier, Tracking: sh.Tracking, DataLogger: sh.DataLogger,
+		Responsible: sh.Responsible, DryIceKg: sh.DryIceKg, CreatedAt: sh.CreatedAt, DispatchedAt: sh.DispatchedAt, ReceivedAt: sh.ReceivedAt,
+		ArrivalCondition: sh.ArrivalCondition, ArrivalTemperature: sh.ArrivalTemperature, Excursion: sh.Excursion}
+	seen := map[string]bool{}
+	for _, it := range sh.Items {
+		j := itemJSON{Sample: it.Sample.Accession, Position: it.Position(), State: it.State, Reason: it.Reason}
+		if it.Box != nil {
+			j.Box = it.Box.Barcode
+			if !seen[j.Box] {
+				seen[j.Box] = true
+				out.Boxes = append(out.Boxes, j.Box)
+			}
+		}
+		out.Items = append(out.Items, j)
+	}
+	return out
+}
+
+func (s *Server) apiCreateShipment(c echo.Context) error {
+	var body struct {
+		Destination json.RawMessage  `json:"destination"`
+		Condition   string           `json:"condition"`
+		Courier     string           `json:"courier"`
+		Tracking    string           `json:"tracking"`
+		DataLogger  string           `json:"data_logger"`
+		Responsible string           `json:"responsible"`
+		DryIceKg    *decimal.Decimal `json:"dry_ice_kg"`
+	}
+	if err := bindJSON(c, &body); err != nil {
+		return err
+	}
+	in := shipment.Input{Condition: body.Condition, Courier: body.Courier, Tracking: body.Tracking, DataLogger: body.DataLogger,
+		Responsible: body.Responsible, DryIceKg: body.DryIceKg}
+	// The destination is a site code, or {"external": "name, address"}.
+	if len(body.Destination) > 0 && string(body.Destination) != "null" {
+		if err := json.Unmarshal(body.Destination, &in.Destination); err != nil {
+			var ext struct {
+				External string `json:"external"`
+			}
+			if err := json.Unmarshal(body.Destination, &ext); err != nil {
+				return &malformedError{Field: "destination", Message: `The destination is a site code, or {"external": "name, address"}.`}
+			}
+			in.External = ext.External
+		}
+	}
+	sh, err := s.app.Shipments.Create(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, shipmentOut(sh))
+}
+
+func (s *Server) apiShipments(c echo.Context) error {
+	f := shipment.Filter{Status: c.QueryParam("status"), Direction: c.QueryParam("direction")}
+	if v := c.QueryParam("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return &malformedError{Field: "cursor", Message: "The cursor is the next_cursor of the previous page."}
+		}
+		f.Cursor = n
+	}
+	list, next, err := s.app.Shipments.List(c.Request().Context(), actor(c), f)
+	if err != nil {
+		return err
+	}
+	out := make([]shipmentJSON, 0, len(list))
+	for _, sh := range list {
+		out = append(out, shipmentOut(sh))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"shipments": out, "next_cursor": next})
+}
+
+func (s *Server) apiShipment(c echo.Context) error {
+	sh, err := s.app.Shipments.Get(c.Request().Context(), actor(c), c.Param("shipment"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, shipmentOut(sh))
+}
+
+func (s *Server) apiAddShipmentItem(c echo.Context) error {
+	var in shipment.ItemInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	added, err := s.app.Shipments.Add(c.Request().Context(), actor(c), c.Param("shipment"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"added": added})
+}
+
+func (s *Server) apiRemoveShipmentItem(c echo.Context) error {
+	if err := s.app.Shipments.Remove(c.Request().Context(), actor(c), c.Param("shipment"), c.Param("sample")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiDispatchShipment(c echo.Context) error {
+	var in struct{}
+	if c.Request().ContentLength != 0 {
+		if err := bindJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	if _, err := s.app.Shipments.Dispatch(c.Request().Context(), actor(c), c.Param("shipment")); err != nil {
+		return err
+	}
+	return s.apiShipment(c)
+}
+
+func (s *Server) apiCancelShipment(c echo.Context) error {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	if _, err := s.app.Shipments.Cancel(c.Request().Context(), actor(c), c.Param("shipment"), in.Reason); err != nil {
+		return err
+	}
+	return s.apiShipment(c)
+}
+
+func (s *Server) apiReceiveShipment(c echo.Context) error {
+	var in shipment.ReceiveInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	r, err := s.app.Shipments.Receive(c.Request().Context(), actor(c), c.Param("shipment"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (s *Server) apiResolveDiscrepancy(c echo.Context) error {
+	var in struct {
+		Resolution string `json:"resolution"`
+		Reason     string `json:"reason"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	if _, err := s.app.Shipments.Resolve(c.Request().Context(), actor(c), c.Param("shipment"), c.Param("sample"), in.Resolution, in.Reason); err != nil {
+		return err
+	}
+	return s.apiShipment(c)
+}
