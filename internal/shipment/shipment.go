@@ -898,4 +898,3 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Shipm
 	}
 	return out, next, nil
 }
-
