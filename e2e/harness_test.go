@@ -275,7 +275,7 @@ func (a *app) env(extra []string) []string {
 		}
 		env = append(env, kv)
 	}
-	env = append(env, "DATABASE_URL="+a.DBURL)
+	env = append(env, "DATABASE_URL="+a.DBURL, "BIOBANK_KEY_FILE="+filepath.Join(filepath.Dir(binary), "instance.key"))
 	return append(env, extra...)
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"biobank/internal/apperr"
 	"biobank/internal/shipment"
 )
 
@@ -194,4 +195,43 @@ func (s *Server) apiResolveDiscrepancy(c echo.Context) error {
 		return err
 	}
 	return s.apiShipment(c)
+}
+
+// apiInstance answers this instance's descriptor, which a partner registers.
+func (s *Server) apiInstance(c echo.Context) error {
+	sites, err := s.app.Auth.Sites(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	codes := make([]string, 0, len(sites))
+	for _, st := range sites {
+		if st.Active {
+			codes = append(codes, st.Code)
+		}
+	}
+	id := s.cfg.Identity
+	return c.JSON(http.StatusOK, map[string]any{"instance": id.Name, "public_key": id.PublicKeyText(),
+		"accession_prefix": id.AccessionPrefix, "base_url": id.BaseURL, "sites": codes})
+}
+
+// apiManifest answers a shipment's manifest: signed JSON (the default) or CSV.
+func (s *Server) apiManifest(c echo.Context) error {
+	m, err := s.app.Shipments.BuildManifest(c.Request().Context(), actor(c), c.Param("shipment"), *s.cfg.Identity)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	switch c.QueryParam("format") {
+	case "", "json":
+		doc, err := m.Sign(s.cfg.Identity.Private)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+m.Shipment+`.manifest.json"`)
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
+	case "csv":
+		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+m.Shipment+`.manifest.csv"`)
+		return c.Blob(http.StatusOK, "text/csv; charset=utf-8", m.CSV())
+	}
+	return apperr.Invalid("format", "The manifest comes as json (signed) or csv.")
 }

@@ -1,10 +1,14 @@
 package web_test
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"biobank/internal/instance"
+	"biobank/internal/shipment"
 	"biobank/web"
 )
 
@@ -81,6 +85,35 @@ func TestShipments_SameInstance(t *testing.T) {
 	a.api(t, "GET", path, tech, nil).wantStatus(t, http.StatusOK).decode(t, &sh)
 	if len(sh.Items) != 6 || len(sh.Boxes) != 1 || sh.Items[0].Box != "BOX-SHIP" || sh.Items[0].Position != "A1" {
 		t.Fatalf("packing list %+v", sh)
+	}
+
+	// The manifest: signed JSON that verifies with the instance's public key and fails with
+	// one changed byte; CSV for people.
+	var d map[string]any
+	a.api(t, "GET", "/api/v1/instance", tech, nil).wantStatus(t, http.StatusOK).decode(t, &d)
+	pub, err := instance.ParsePublicKey(fmt.Sprint(d["public_key"]))
+	if err != nil || d["accession_prefix"] != "AC" {
+		t.Fatalf("instance descriptor %v: %v", d, err)
+	}
+	doc := a.api(t, "GET", path+"/manifest", tech, nil).wantStatus(t, http.StatusOK).Body
+	m, err := shipment.VerifySigned(doc, pub)
+	if err != nil {
+		t.Fatalf("the manifest does not verify: %v", err)
+	}
+	if m.Shipment != sh.Code || len(m.Items) != 6 || len(m.Boxes) != 1 || m.Items[0].Box != "BOX-SHIP" || m.Items[0].Position != "A1" ||
+		m.Items[0].Pseudonym == "" || m.Items[0].Parent == "" || len(m.UNLines) != 2 || !strings.Contains(m.UNLines[1], "UN1845") {
+		t.Errorf("manifest %+v", m)
+	}
+	tampered := bytes.Replace(doc, []byte(`"volume":"0.5"`), []byte(`"volume":"0.6"`), 1)
+	if bytes.Equal(tampered, doc) {
+		t.Fatal("test data: no volume to change")
+	}
+	if _, err := shipment.VerifySigned(tampered, pub); err == nil {
+		t.Error("a manifest with a changed byte verified")
+	}
+	csvDoc := a.api(t, "GET", path+"/manifest?format=csv", tech, nil).wantStatus(t, http.StatusOK).Body
+	if !bytes.Contains(csvDoc, []byte(boxed[0])) || !bytes.Contains(csvDoc, []byte("UN3373")) {
+		t.Errorf("CSV manifest:\n%s", csvDoc)
 	}
 
 	// An empty shipment is not dispatched.

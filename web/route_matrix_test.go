@@ -177,6 +177,8 @@ var routeMatrix = map[string]matrixRow{
 	"GET /api/v1/storage/free":                                       anyRoleRow,
 	"GET /api/v1/storage/checked-out":                                anyRoleRow,
 	"GET /api/v1/storage/occupancy":                                  anyRoleRow,
+	"GET /api/v1/instance":                                           anyRoleRow,
+	"GET /api/v1/shipments/:shipment/manifest":                       siteLab,
 	"POST /api/v1/shipments":                                         labRow,
 	"GET /api/v1/shipments":                                          labRow,
 	"GET /api/v1/shipments/:shipment":                                siteLab,

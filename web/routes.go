@@ -183,6 +183,8 @@ func (s *Server) routes() {
 	s.route("GET", "/api/v1/storage/free", signedIn, s.apiFreeSpace)
 	s.route("GET", "/api/v1/storage/checked-out", signedIn, s.apiCheckedOut)
 	s.route("GET", "/api/v1/storage/occupancy", signedIn, s.apiOccupancy)
+	s.route("GET", "/api/v1/instance", signedIn, s.apiInstance)
+	s.route("GET", "/api/v1/shipments/:shipment/manifest", lab, s.apiManifest)
 	s.route("POST", "/api/v1/shipments", lab, s.apiCreateShipment)
 	s.route("GET", "/api/v1/shipments", lab, s.apiShipments)
 	s.route("GET", "/api/v1/shipments/:shipment", lab, s.apiShipment)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -17,6 +18,7 @@ import (
 	"biobank/internal/app"
 	"biobank/internal/auth"
 	"biobank/internal/db"
+	"biobank/internal/instance"
 )
 
 // Config is the HTTP server's configuration, read from the environment by cmd/biobank.
@@ -30,6 +32,9 @@ type Config struct {
 	SessionLifetime time.Duration
 	// AccessionPrefix starts new accession IDs (sample.DefaultPrefix when empty).
 	AccessionPrefix string
+	// Identity is this instance in a federation (name, prefix, signing key); an ephemeral
+	// one, named after the accession prefix, when nil (tests).
+	Identity *instance.Identity
 	// RequestTimeout bounds the time a request may spend, mostly waiting on the database:
 	// past it the request's context ends and the caller is told 503. Streamed exports
 	// are bounded per page instead. Zero means twice the database's statement timeout,
@@ -76,6 +81,11 @@ func New(cfg Config, d *db.DB) *Server {
 		now = cfg.Clock.Now
 	}
 	a := app.New(d, app.Config{AccessionPrefix: cfg.AccessionPrefix, Now: now})
+	if cfg.Identity == nil {
+		id := instance.Ephemeral("biobank-"+strings.ToLower(a.Samples.Prefix), a.Samples.Prefix)
+		cfg.Identity = &id
+	}
+	cfg.Identity.AccessionPrefix, cfg.Identity.BaseURL = a.Samples.Prefix, cfg.BaseURL
 	s := &Server{cfg: cfg, db: d, app: a, access: map[string]access{}}
 	s.now = now
 	s.sessions = newSessionManager(cfg, d)

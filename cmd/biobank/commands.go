@@ -63,6 +63,9 @@ func serve(ctx context.Context, addr string, out io.Writer, demo *seed.Options) 
 	if err != nil {
 		return err
 	}
+	if cfg.Identity, err = identity(cfg); err != nil {
+		return err
+	}
 	if dev {
 		if err := loadDemo(ctx, out, *demo); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ var configVars = []string{
 	"BIOBANK_ADDR", "BIOBANK_BASE_URL", "BIOBANK_SECURE_COOKIES",
 	"BIOBANK_SESSION_IDLE_TIMEOUT", "BIOBANK_SESSION_LIFETIME", "BIOBANK_ACCESSION_PREFIX",
 	"BIOBANK_REQUEST_TIMEOUT", "BIOBANK_DB_STATEMENT_TIMEOUT", "BIOBANK_DB_POOL_WAIT",
+	"BIOBANK_INSTANCE", "BIOBANK_INSTANCE_KEY", "BIOBANK_KEY_FILE",
 }
 
 // clearConfig unsets (for the test) every BIOBANK_* variable.
@@ -29,6 +31,8 @@ func clearConfig(t *testing.T) {
 	for _, v := range configVars {
 		t.Setenv(v, "")
 	}
+	// The instance key goes to the test's own directory, not into the source tree.
+	t.Setenv("BIOBANK_KEY_FILE", filepath.Join(t.TempDir(), "instance.key"))
 }
 
 // newDatabase gives the test a fresh, migrated database and points DATABASE_URL at it, as

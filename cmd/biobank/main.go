@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 
 	"biobank/internal/apperr"
 	"biobank/internal/db"
+	"biobank/internal/instance"
 	"biobank/internal/sample"
 	"biobank/web"
 )
@@ -218,6 +220,29 @@ func webConfig(addr string) (web.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// identity is this instance's name and signing key: BIOBANK_INSTANCE (default biobank- and
+// the accession prefix), and the key from BIOBANK_INSTANCE_KEY or the file BIOBANK_KEY_FILE
+// (default .data/instance.key, created on first start).
+func identity(cfg web.Config) (*instance.Identity, error) {
+	name := strings.TrimSpace(os.Getenv("BIOBANK_INSTANCE"))
+	if name == "" {
+		prefix := cfg.AccessionPrefix
+		if prefix == "" {
+			prefix = sample.DefaultPrefix
+		}
+		name = "biobank-" + strings.ToLower(prefix)
+	}
+	path := os.Getenv("BIOBANK_KEY_FILE")
+	if path == "" {
+		path = filepath.Join(".data", "instance.key")
+	}
+	key, err := instance.LoadKey(os.Getenv("BIOBANK_INSTANCE_KEY"), path)
+	if err != nil {
+		return nil, usageError(err.Error())
+	}
+	return &instance.Identity{Name: name, Private: key}, nil
 }
 
 // dbLimits reads the web server's database limits from the environment.
