@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -199,15 +200,9 @@ func (s *Server) apiResolveDiscrepancy(c echo.Context) error {
 
 // apiInstance answers this instance's descriptor, which a partner registers.
 func (s *Server) apiInstance(c echo.Context) error {
-	sites, err := s.app.Auth.Sites(c.Request().Context())
+	codes, err := s.app.Shipments.LocalSites(c.Request().Context())
 	if err != nil {
 		return err
-	}
-	codes := make([]string, 0, len(sites))
-	for _, st := range sites {
-		if st.Active {
-			codes = append(codes, st.Code)
-		}
 	}
 	id := s.cfg.Identity
 	return c.JSON(http.StatusOK, map[string]any{"instance": id.Name, "public_key": id.PublicKeyText(),
@@ -234,4 +229,44 @@ func (s *Server) apiManifest(c echo.Context) error {
 		return c.Blob(http.StatusOK, "text/csv; charset=utf-8", m.CSV())
 	}
 	return apperr.Invalid("format", "The manifest comes as json (signed) or csv.")
+}
+
+func (s *Server) apiPeers(c echo.Context) error {
+	peers, err := s.app.Shipments.Peers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if peers == nil {
+		peers = []shipment.Peer{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"peers": peers})
+}
+
+func (s *Server) apiRegisterPeer(c echo.Context) error {
+	var in shipment.PeerInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := s.app.Shipments.RegisterPeer(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, p)
+}
+
+// apiImportShipment takes a partner's signed manifest, exactly as exported.
+func (s *Server) apiImportShipment(c echo.Context) error {
+	doc, err := io.ReadAll(io.LimitReader(c.Request().Body, 2<<20))
+	if err != nil {
+		return &malformedError{Message: "The manifest could not be read."}
+	}
+	sh, err := s.app.Shipments.Import(c.Request().Context(), actor(c), doc)
+	if err != nil {
+		return err
+	}
+	full, err := s.app.Shipments.Get(c.Request().Context(), actor(c), sh.Code)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"code": sh.Code, "status": sh.Status, "items": len(full.Items)})
 }

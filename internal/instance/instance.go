@@ -28,7 +28,10 @@ type Identity struct {
 func (id Identity) Public() ed25519.PublicKey { return id.Private.Public().(ed25519.PublicKey) }
 
 // PublicKeyText is the public key as partners paste it: base64.
-func (id Identity) PublicKeyText() string { return base64.StdEncoding.EncodeToString(id.Public()) }
+func (id Identity) PublicKeyText() string { return KeyText(id.Public()) }
+
+// KeyText writes a public key as partners paste it: base64.
+func KeyText(key ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(key) }
 
 // Ephemeral is an identity with a key made for this process only (tests).
 func Ephemeral(name, prefix string) Identity {

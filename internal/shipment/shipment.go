@@ -228,9 +228,10 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in Input) (Shipm
 		if err := tx.Raw("SELECT nextval('shipment_code_seq')").Scan(&n).Error; err != nil {
 			return err
 		}
-		// SH and a number with two check symbols (S is not in the code alphabet, so the
-		// check covers the number).
-		num, err := checkcode.Append(fmt.Sprintf("%06d", n))
+		// SH, this instance's accession prefix (so codes stay unique across a federation) and
+		// a number, with two check symbols over prefix and number (S is not in the code
+		// alphabet).
+		num, err := checkcode.Append(fmt.Sprintf("%s%06d", s.Samples.Prefix, n))
 		if err != nil {
 			return err
 		}
