@@ -21,6 +21,7 @@ type shipmentJSON struct {
 	Origin             string           `json:"origin"`
 	Destination        string           `json:"destination"`
 	External           bool             `json:"external"`
+	Country            string           `json:"country"`
 	Condition          string           `json:"condition"`
 	Courier            string           `json:"courier"`
 	Tracking           string           `json:"tracking"`
@@ -47,7 +48,7 @@ type itemJSON struct {
 
 func shipmentOut(sh shipment.Shipment) shipmentJSON {
 	out := shipmentJSON{Code: sh.Code, Status: sh.Status, Origin: sh.Origin.Code, Destination: sh.DestinationName(),
-		External: sh.Destination == nil, Condition: sh.Condition, Courier: sh.Courier, Tracking: sh.Tracking, DataLogger: sh.DataLogger,
+		External: sh.Destination == nil, Country: sh.DestinationCountry(), Condition: sh.Condition, Courier: sh.Courier, Tracking: sh.Tracking, DataLogger: sh.DataLogger,
 		Responsible: sh.Responsible, DryIceKg: sh.DryIceKg, CreatedAt: sh.CreatedAt, DispatchedAt: sh.DispatchedAt, ReceivedAt: sh.ReceivedAt,
 		ArrivalCondition: sh.ArrivalCondition, ArrivalTemperature: sh.ArrivalTemperature, Excursion: sh.Excursion}
 	seen := map[string]bool{}
@@ -80,16 +81,17 @@ func (s *Server) apiCreateShipment(c echo.Context) error {
 	}
 	in := shipment.Input{Condition: body.Condition, Courier: body.Courier, Tracking: body.Tracking, DataLogger: body.DataLogger,
 		Responsible: body.Responsible, DryIceKg: body.DryIceKg}
-	// The destination is a site code, or {"external": "name, address"}.
+	// The destination is a site code, or {"external": "name, address", "country": "CH"}.
 	if len(body.Destination) > 0 && string(body.Destination) != "null" {
 		if err := json.Unmarshal(body.Destination, &in.Destination); err != nil {
 			var ext struct {
 				External string `json:"external"`
+				Country  string `json:"country"`
 			}
 			if err := json.Unmarshal(body.Destination, &ext); err != nil {
-				return &malformedError{Field: "destination", Message: `The destination is a site code, or {"external": "name, address"}.`}
+				return &malformedError{Field: "destination", Message: `The destination is a site code, or {"external": "name, address", "country": "CH"}.`}
 			}
-			in.External = ext.External
+			in.External, in.Country = ext.External, ext.Country
 		}
 	}
 	sh, err := s.app.Shipments.Create(c.Request().Context(), actor(c), in)

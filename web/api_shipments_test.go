@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"biobank/internal/instance"
+	"biobank/internal/participant"
 	"biobank/internal/shipment"
 	"biobank/web"
 )
@@ -194,4 +196,58 @@ func TestShipments_SameInstance(t *testing.T) {
 	if len(list.Shipments) != 1 || list.Shipments[0].Code != sh.Code {
 		t.Errorf("KIEL's incoming shipments: %+v", list.Shipments)
 	}
+}
+
+// TestShipments_OutsideEEANeedsTheStudysTier: a study that asks for the outside_eea tier
+// keeps samples of participants who did not grant it from going to a Swiss site or an
+// external recipient in Switzerland (the refusal names the tier), lets those who granted
+// it go, and leaves destinations inside the EU/EEA as they were.
+func TestShipments_OutsideEEANeedsTheStudysTier(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	admin, tech := a.usedToken(t, "admin"), a.usedToken(t, "technician")
+	a.api(t, "POST", "/api/v1/sites", admin, map[string]string{"code": "BASEL", "name": "Basel", "country": "CH", "reason": "partner"}).
+		wantStatus(t, http.StatusCreated)
+	a.api(t, "POST", "/api/v1/studies/IBD/consent-documents", admin, map[string]any{"version": "2.0",
+		"tiers": []string{"storage", "sharing", "outside_eea"}}).wantStatus(t, http.StatusCreated)
+	a.api(t, "PATCH", "/api/v1/studies/IBD", admin, map[string]any{"name": "IBD cohort", "outside_eea_consent": true, "reason": "ethics: transfers to CH"}).
+		wantStatus(t, http.StatusOK)
+
+	withoutTier, _ := a.mustReadyParticipant(t, "nurse") // 1.0: storage, genetic, sharing, recontact
+	inEU := a.mustCollect(t, "nurse", withoutTier, bloodTube)[0]
+	a.mustReceive(t, "technician", inEU)
+	withTier := a.mustEnrol(t, "nurse", "IBD", "", 0)
+	a.mustConsent(t, "nurse", withTier, "IBD", "2.0", "storage", "sharing", "outside_eea")
+	_, ps, _ := a.services()
+	if _, err := ps.OpenVisit(context.Background(), a.actorOf(t, "nurse"), withTier, participant.OpenVisitInput{Study: "IBD", Visit: "BASELINE"}); err != nil {
+		t.Fatal(err)
+	}
+	toCH := a.mustCollect(t, "nurse", withTier, bloodTube)[0]
+	a.mustReceive(t, "technician", toCH)
+
+	ship := func(body map[string]any) string {
+		t.Helper()
+		var sh shipmentJSON
+		a.api(t, "POST", "/api/v1/shipments", tech, body).wantStatus(t, http.StatusCreated).decode(t, &sh)
+		return "/api/v1/shipments/" + sh.Code + "/items"
+	}
+	basel := ship(map[string]any{"destination": "BASEL", "condition": "ambient"})
+	before := a.state(t)
+	e := a.api(t, "POST", basel, tech, map[string]string{"sample": inEU}).wantError(t, http.StatusConflict, "consent_forbids_sharing", "sample")
+	if !strings.Contains(e.Message, "outside_eea") || !strings.Contains(e.Message, "CH") {
+		t.Errorf("the refusal %q does not name the tier and the country", e.Message)
+	}
+	a.assertUnchanged(t, before)
+	a.api(t, "POST", basel, tech, map[string]string{"sample": toCH}).wantStatus(t, http.StatusCreated)
+	a.api(t, "POST", ship(map[string]any{"destination": "KIEL", "condition": "ambient"}), tech, map[string]string{"sample": inEU}).
+		wantStatus(t, http.StatusCreated)
+
+	a.api(t, "POST", "/api/v1/shipments", tech, map[string]any{"destination": map[string]string{"external": "Reference lab, Zürich"}, "condition": "ambient"}).
+		wantError(t, http.StatusUnprocessableEntity, "invalid", "country")
+	zurich := ship(map[string]any{"destination": map[string]string{"external": "Reference lab, Zürich", "country": "ch"}, "condition": "ambient"})
+	a.api(t, "POST", zurich, tech, map[string]string{"sample": inEU}).wantError(t, http.StatusConflict, "already_in_shipment", "sample")
+	other := a.mustCollect(t, "nurse", withoutTier, serumTube)[0]
+	a.mustReceive(t, "technician", other)
+	a.api(t, "POST", zurich, tech, map[string]string{"sample": other}).wantError(t, http.StatusConflict, "consent_forbids_sharing", "sample")
 }

@@ -9,6 +9,7 @@ package shipment
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +52,7 @@ type Shipment struct {
 	DestinationSiteID   *int64           `json:"-"`
 	Destination         *auth.Site       `json:"-" gorm:"foreignKey:DestinationSiteID"`
 	DestinationExternal string           `json:"-"`
+	ExternalCountry     *string          `json:"-" gorm:"column:destination_country"`
 	Condition           string           `json:"condition"`
 	Courier             string           `json:"courier"`
 	Tracking            string           `json:"tracking"`
@@ -117,8 +119,10 @@ var shipRoles = []auth.Role{auth.RoleTechnician, auth.RoleManager, auth.RoleAdmi
 type Input struct {
 	// Destination is a site code of this instance, or External names an external
 	// recipient (name and address).
-	Destination string           `json:"destination"`
-	External    string           `json:"external"`
+	Destination string `json:"destination"`
+	External    string `json:"external"`
+	// Country is an external recipient's country (ISO alpha-2); a site's is on the site.
+	Country     string           `json:"country"`
 	Condition   string           `json:"condition"`
 	Courier     string           `json:"courier"`
 	Tracking    string           `json:"tracking"`
@@ -201,6 +205,13 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in Input) (Shipm
 	}
 	if (strings.TrimSpace(in.Destination) == "") == (sh.DestinationExternal == "") {
 		return Shipment{}, apperr.Invalid("destination", "Name the destination: a site, or an external recipient.")
+	}
+	if sh.DestinationExternal != "" {
+		country := strings.ToUpper(strings.TrimSpace(in.Country))
+		if !countryPattern.MatchString(country) {
+			return Shipment{}, apperr.Invalid("country", "Give the external recipient's country as its two-letter ISO code, e.g. DE or CH.")
+		}
+		sh.ExternalCountry = &country
 	}
 	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if actor.SiteID == 0 {
@@ -390,8 +401,10 @@ func (s *Service) shippable(tx *db.Tx, sh Shipment, smp sample.Sample, adding bo
 		return apperr.Conflict("consent_forbids_sharing", "sample", fmt.Sprintf(
 			"%s cannot leave %s: the participant's consent does not grant the tier %q.", smp.Accession, sh.Origin.Code, study.TierSharing))
 	}
-	return nil
+	return outsideEEAAllowed(tx, sh, smp)
 }
+
+var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // Remove takes a sample out of a draft shipment.
 func (s *Service) Remove(ctx context.Context, actor auth.Actor, code, sampleCode string) error {

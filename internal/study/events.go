@@ -11,18 +11,19 @@ import (
 // change to either cannot silently change what past and future events contain.
 
 type studyRecord struct {
-	Code             string `json:"code"`
-	Name             string `json:"name"`
-	PseudonymPattern string `json:"pseudonym_pattern"`
-	PseudonymScheme  string `json:"pseudonym_scheme"`
-	Active           bool   `json:"active"`
+	Code              string `json:"code"`
+	Name              string `json:"name"`
+	PseudonymPattern  string `json:"pseudonym_pattern"`
+	PseudonymScheme   string `json:"pseudonym_scheme"`
+	OutsideEEAConsent bool   `json:"outside_eea_consent,omitempty"`
+	Active            bool   `json:"active"`
 }
 
 // AuditPayload marks studyRecord as an audit payload.
 func (studyRecord) AuditPayload() {}
 
 func (s Study) record() studyRecord {
-	return studyRecord{Code: s.Code, Name: s.Name, PseudonymPattern: s.PseudonymPattern, PseudonymScheme: string(s.PseudonymScheme), Active: s.Active}
+	return studyRecord{Code: s.Code, Name: s.Name, PseudonymPattern: s.PseudonymPattern, PseudonymScheme: string(s.PseudonymScheme), OutsideEEAConsent: s.OutsideEEAConsent, Active: s.Active}
 }
 
 type requirementRecord struct {

@@ -22,16 +22,19 @@ import (
 
 // Study is a cohort such as IBD, RA or MS.
 type Study struct {
-	ID               int64             `json:"-"`
-	Code             string            `json:"code"`
-	Name             string            `json:"name"`
-	PseudonymPattern string            `json:"pseudonym_pattern"`
-	PseudonymScheme  checkcode.Scheme  `json:"pseudonym_scheme"`
-	Active           bool              `json:"active"`
-	CreatedAt        time.Time         `json:"created_at"`
-	UpdatedAt        time.Time         `json:"-"`
-	Visits           []VisitDefinition `json:"visits,omitempty" gorm:"foreignKey:StudyID"`
-	Documents        []ConsentDocument `json:"consent_documents,omitempty" gorm:"foreignKey:StudyID"`
+	ID               int64            `json:"-"`
+	Code             string           `json:"code"`
+	Name             string           `json:"name"`
+	PseudonymPattern string           `json:"pseudonym_pattern"`
+	PseudonymScheme  checkcode.Scheme `json:"pseudonym_scheme"`
+	// OutsideEEAConsent: samples of this study go to a destination outside the EU/EEA only
+	// when the participant's consent grants the outside_eea tier too.
+	OutsideEEAConsent bool              `json:"outside_eea_consent" gorm:"column:outside_eea_consent"`
+	Active            bool              `json:"active"`
+	CreatedAt         time.Time         `json:"created_at"`
+	UpdatedAt         time.Time         `json:"-"`
+	Visits            []VisitDefinition `json:"visits,omitempty" gorm:"foreignKey:StudyID"`
+	Documents         []ConsentDocument `json:"consent_documents,omitempty" gorm:"foreignKey:StudyID"`
 }
 
 // Service manages studies.
@@ -54,9 +57,12 @@ type Input struct {
 	PseudonymScheme checkcode.Scheme `json:"pseudonym_scheme"`
 	// PseudonymCheck is the earlier boolean form of the scheme, still read: true means
 	// biobank-v1, false none. PseudonymScheme wins when both are given.
-	PseudonymCheck *bool  `json:"pseudonym_check"`
-	Active         *bool  `json:"active"`
-	Reason         string `json:"reason"`
+	PseudonymCheck *bool `json:"pseudonym_check"`
+	// OutsideEEAConsent, when given, sets whether destinations outside the EU/EEA need the
+	// outside_eea consent tier.
+	OutsideEEAConsent *bool  `json:"outside_eea_consent"`
+	Active            *bool  `json:"active"`
+	Reason            string `json:"reason"`
 }
 
 var studyCodePattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,15}$`)
@@ -137,6 +143,9 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in Input) (Study
 	if in.PseudonymScheme != "" {
 		st.PseudonymScheme = in.PseudonymScheme
 	}
+	if in.OutsideEEAConsent != nil {
+		st.OutsideEEAConsent = *in.OutsideEEAConsent
+	}
 	if err := st.checkScheme(in.Reason); err != nil {
 		return Study{}, err
 	}
@@ -182,6 +191,9 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, code string, in 
 		}
 		if in.Active != nil {
 			st.Active = *in.Active
+		}
+		if in.OutsideEEAConsent != nil {
+			st.OutsideEEAConsent = *in.OutsideEEAConsent
 		}
 		if err := st.checkScheme(reason); err != nil {
 			return err

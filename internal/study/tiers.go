@@ -18,10 +18,13 @@ const (
 	TierGenetic   Tier = "genetic"
 	TierSharing   Tier = "sharing"
 	TierRecontact Tier = "recontact"
+	// TierOutsideEEA permits transfer to a destination outside the EU/EEA (Switzerland in
+	// this network); a study may require it on top of sharing.
+	TierOutsideEEA Tier = "outside_eea"
 )
 
 // AllTiers lists the tiers in display order.
-var AllTiers = []Tier{TierStorage, TierGenetic, TierSharing, TierRecontact}
+var AllTiers = []Tier{TierStorage, TierGenetic, TierSharing, TierRecontact, TierOutsideEEA}
 
 // Label is the tier's description for people.
 func (t Tier) Label() string {
@@ -34,6 +37,8 @@ func (t Tier) Label() string {
 		return "Sharing with partner sites"
 	case TierRecontact:
 		return "Re-contact"
+	case TierOutsideEEA:
+		return "Transfer outside the EU/EEA"
 	}
 	return string(t)
 }
@@ -54,7 +59,7 @@ func ParseTiers(field string, names []string) (Tiers, error) {
 			known = known || k == t
 		}
 		if !known {
-			return nil, apperr.Invalid(field, fmt.Sprintf("Unknown consent tier %q: the tiers are storage, genetic, sharing and recontact.", n))
+			return nil, apperr.Invalid(field, fmt.Sprintf("Unknown consent tier %q: the tiers are storage, genetic, sharing, recontact and outside_eea.", n))
 		}
 		seen[t] = true
 	}
