@@ -36,6 +36,13 @@ type shipmentJSON struct {
 	Excursion          string           `json:"excursion,omitempty"`
 	Items              []itemJSON       `json:"items,omitempty"`
 	Boxes              []string         `json:"boxes,omitempty"`
+	Unexpected         []unexpectedJSON `json:"unexpected,omitempty"`
+}
+
+type unexpectedJSON struct {
+	Code       string `json:"code"`
+	Resolution string `json:"resolution,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 type itemJSON struct {
@@ -51,6 +58,9 @@ func shipmentOut(sh shipment.Shipment) shipmentJSON {
 		External: sh.Destination == nil, Country: sh.DestinationCountry(), Condition: sh.Condition, Courier: sh.Courier, Tracking: sh.Tracking, DataLogger: sh.DataLogger,
 		Responsible: sh.Responsible, DryIceKg: sh.DryIceKg, CreatedAt: sh.CreatedAt, DispatchedAt: sh.DispatchedAt, ReceivedAt: sh.ReceivedAt,
 		ArrivalCondition: sh.ArrivalCondition, ArrivalTemperature: sh.ArrivalTemperature, Excursion: sh.Excursion}
+	for _, u := range sh.Unexpected {
+		out.Unexpected = append(out.Unexpected, unexpectedJSON{Code: u.Code, Resolution: u.Resolution, Reason: u.Reason})
+	}
 	seen := map[string]bool{}
 	for _, it := range sh.Items {
 		j := itemJSON{Sample: it.Sample.Accession, Position: it.Position(), State: it.State, Reason: it.Reason}

@@ -182,6 +182,11 @@ func TestShipments_SameInstance(t *testing.T) {
 	}
 	a.api(t, "POST", resolve+loose[0]+"/resolve", manager, map[string]string{"resolution": "destroyed", "reason": "tube cracked"}).
 		wantStatus(t, http.StatusOK).decode(t, &sh)
+	if sh.Status != "partially_received" {
+		t.Errorf("with the unexpected scan still open: %s", sh.Status)
+	}
+	a.api(t, "POST", resolve+"FX-NOT-PACKED/resolve", manager, map[string]string{"resolution": "returned", "reason": "belongs to another study; sent back"}).
+		wantStatus(t, http.StatusOK).decode(t, &sh)
 	if sh.Status != "closed" {
 		t.Errorf("after every discrepancy was resolved: %s", sh.Status)
 	}

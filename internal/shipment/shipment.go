@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -67,6 +66,7 @@ type Shipment struct {
 	ArrivalTemperature  *decimal.Decimal `json:"arrival_temperature"`
 	Excursion           string           `json:"excursion"`
 	Items               []Item           `json:"-" gorm:"foreignKey:ShipmentID"`
+	Unexpected          []Unexpected     `json:"-" gorm:"foreignKey:ShipmentID"`
 }
 
 // DestinationName is where the shipment goes, for people and the API.
@@ -76,6 +76,18 @@ func (s Shipment) DestinationName() string {
 	}
 	return s.DestinationExternal
 }
+
+// Unexpected is a code scanned at receipt that matched nothing in the shipment.
+type Unexpected struct {
+	ShipmentID int64
+	Code       string
+	ScannedAt  time.Time
+	Resolution string
+	Reason     string
+}
+
+// TableName is the table of unexpected scans.
+func (Unexpected) TableName() string { return "shipment_unexpected" }
 
 // Item is one sample of a shipment, with where it sat when it was packed.
 type Item struct {
@@ -566,293 +578,13 @@ func (s *Service) Cancel(ctx context.Context, actor auth.Actor, code, reason str
 	return out, nil
 }
 
-// ReceiveInput is what the receiving technician scanned and saw.
-type ReceiveInput struct {
-	Received           []string         `json:"received"`
-	Damaged            []string         `json:"damaged"`
-	ArrivalCondition   string           `json:"arrival_condition"`
-	ArrivalTemperature *decimal.Decimal `json:"arrival_temperature"`
-	Excursion          string           `json:"excursion"`
-}
-
-// Receipt is the outcome of a receipt: what was received (or received damaged), what is
-// still missing, and what was scanned but is not in the shipment.
-type Receipt struct {
-	Status     string   `json:"status"`
-	Received   []string `json:"received"`
-	Damaged    []string `json:"damaged"`
-	Missing    []string `json:"missing"`
-	Unexpected []string `json:"unexpected"`
-}
-
-// Receive records what arrived, by a user of the destination site, as often as needed while
-// the shipment is open: scanned samples of the shipment come into the destination's custody
-// as received (damaged ones too, marked for a manager's decision); scans that match nothing
-// packed are listed as unexpected, never ignored; what is still packed is missing. The
-// shipment is received when everything came intact, partially received otherwise.
-func (s *Service) Receive(ctx context.Context, actor auth.Actor, code string, in ReceiveInput) (Receipt, error) {
-	if err := actor.Require(shipRoles...); err != nil {
-		return Receipt{}, err
-	}
-	cond, err := input.Text("arrival_condition", "arrival condition", in.ArrivalCondition, 200, false)
-	if err != nil {
-		return Receipt{}, err
-	}
-	excursion, err := input.Text("excursion", "excursion", in.Excursion, 500, false)
-	if err != nil {
-		return Receipt{}, err
-	}
-	if len(in.Received)+len(in.Damaged) > 5000 {
-		return Receipt{}, apperr.Invalid("received", "One receipt takes at most 5,000 scans.")
-	}
-	var out Receipt
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
-		sh, err := lockShipment(tx, actor, code, true)
-		if err != nil {
-			return err
-		}
-		if sh.Status != Dispatched && sh.Status != PartiallyReceived {
-			return apperr.Conflict("not_in_transit", "shipment", fmt.Sprintf("Shipment %s is %s: there is nothing to receive.", sh.Code, strings.ReplaceAll(sh.Status, "_", " ")))
-		}
-		var items []Item
-		if err := tx.Preload("Sample").Where("shipment_id = ?", sh.ID).Order("sample_id").Find(&items).Error; err != nil {
-			return err
-		}
-		byCode := map[string]*Item{}
-		for i := range items {
-			it := &items[i]
-			byCode[it.Sample.Accession] = it
-			if it.Sample.TubeBarcode != nil {
-				byCode[*it.Sample.TubeBarcode] = it
-			}
-		}
-		scans := map[int64]string{} // sample id → received or damaged
-		var unexpected []string
-		for state, list := range map[string][]string{"received": in.Received, "damaged": in.Damaged} {
-			for _, raw := range list {
-				c := input.Scanned(raw)
-				it := byCode[c]
-				if it == nil {
-					if n := checkcode.Normalize(c); byCode[n] != nil {
-						it = byCode[n]
-					}
-				}
-				if it == nil || it.State != "packed" {
-					if it == nil && c != "" && !slices.Contains(unexpected, c) {
-						unexpected = append(unexpected, c)
-					}
-					continue
-				}
-				if scans[it.SampleID] != "damaged" {
-					scans[it.SampleID] = state
-				}
-			}
-		}
-		slices.Sort(unexpected)
-		now := s.Now()
-		for i := range items { // sample id order
-			it := &items[i]
-			state, ok := scans[it.SampleID]
-			if !ok {
-				continue
-			}
-			if err := s.arrive(tx, actor, sh, it, state, now); err != nil {
-				return err
-			}
-		}
-		out = summarize(items, unexpected)
-		before := sh.event()
-		updates := map[string]any{"status": out.Status, "received_at": now}
-		if cond != "" {
-			updates["arrival_condition"] = cond
-		}
-		if in.ArrivalTemperature != nil {
-			updates["arrival_temperature"] = in.ArrivalTemperature
-		}
-		if excursion != "" {
-			updates["excursion"] = excursion
-		}
-		if err := tx.Model(&Shipment{}).Where("id = ?", sh.ID).Updates(updates).Error; err != nil {
-			return err
-		}
-		sh.Status = out.Status
-		e := actor.Entry("shipment.receive", "shipment", sh.Code)
-		ev := sh.event()
-		ev.Samples, ev.Unexpected = append(append([]string{}, out.Received...), out.Damaged...), unexpected
-		e.Before, e.After = before, ev
-		tx.Record(e)
-		return nil
-	})
-	if err != nil {
-		return Receipt{}, fmt.Errorf("shipment: receive %s: %w", code, err)
-	}
-	return out, nil
-}
-
-// arrive brings one packed sample into the destination's custody as received.
-func (s *Service) arrive(tx *db.Tx, actor auth.Actor, sh Shipment, it *Item, state string, now time.Time) error {
-	var smp sample.Sample
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&smp, it.SampleID).Error; err != nil {
-		return err
-	}
-	next, err := sample.Next(smp, sample.ActArrive)
-	if err != nil {
-		return err
-	}
-	if err := tx.Model(&sample.Sample{}).Where("id = ?", smp.ID).
-		Updates(map[string]any{"status": next, "site_id": *sh.DestinationSiteID, "updated_at": now}).Error; err != nil {
-		return err
-	}
-	if err := tx.Model(&Item{}).Where("shipment_id = ? AND sample_id = ?", sh.ID, smp.ID).Update("state", state).Error; err != nil {
-		return err
-	}
-	it.State = state
-	e := actor.Entry("sample.arrive", "sample", smp.Accession)
-	e.Before = sampleShipEvent{Shipment: sh.Code, Status: smp.Status, Site: sh.Origin.Code}
-	e.After = sampleShipEvent{Shipment: sh.Code, Status: next, Site: sh.DestinationName(), From: sh.Origin.Code, ItemState: state}
-	tx.Record(e)
-	return nil
-}
-
-// summarize says where a shipment's items stand.
-func summarize(items []Item, unexpected []string) Receipt {
-	r := Receipt{Received: []string{}, Damaged: []string{}, Missing: []string{}, Unexpected: unexpected}
-	if r.Unexpected == nil {
-		r.Unexpected = []string{}
-	}
-	open := false
-	for _, it := range items {
-		switch it.State {
-		case "received", "found":
-			r.Received = append(r.Received, it.Sample.Accession)
-		case "damaged":
-			r.Damaged, open = append(r.Damaged, it.Sample.Accession), true
-		case "packed":
-			r.Missing, open = append(r.Missing, it.Sample.Accession), true
-		}
-	}
-	r.Status = Received
-	if open || len(unexpected) > 0 {
-		r.Status = PartiallyReceived
-	}
-	return r
-}
-
-// Resolutions of a discrepancy.
-var Resolutions = []string{"found", "lost", "destroyed", "returned"}
-
-// Resolve settles a discrepancy — a missing or damaged sample — with a reason (managers):
-// found (received at the destination after all), lost, destroyed, or returned to the
-// sender. The shipment closes when nothing is left open.
-func (s *Service) Resolve(ctx context.Context, actor auth.Actor, code, sampleCode, resolution, reason string) (Shipment, error) {
-	if err := actor.Require(auth.RoleManager, auth.RoleAdmin); err != nil {
-		return Shipment{}, err
-	}
-	if !slices.Contains(Resolutions, resolution) {
-		return Shipment{}, apperr.Invalid("resolution", "The resolution is found, lost, destroyed or returned.")
-	}
-	reason, err := input.Reason(reason)
-	if err != nil {
-		return Shipment{}, err
-	}
-	var out Shipment
-	err = s.DB.Tx(ctx, func(tx *db.Tx) error {
-		var sh Shipment
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("code = ?", strings.ToUpper(input.Scanned(code))).Take(&sh).Error
-		if db.ErrNoRows(err) {
-			return apperr.NotFound("shipment", code)
-		}
-		if err != nil {
-			return err
-		}
-		if sh.Status != PartiallyReceived && sh.Status != Dispatched {
-			return apperr.Conflict("nothing_open", "shipment", fmt.Sprintf("Shipment %s has no open discrepancy.", sh.Code))
-		}
-		if err := tx.Take(&sh.Origin, sh.OriginSiteID).Error; err != nil {
-			return err
-		}
-		if sh.DestinationSiteID != nil {
-			sh.Destination = &auth.Site{}
-			if err := tx.Take(sh.Destination, *sh.DestinationSiteID).Error; err != nil {
-				return err
-			}
-		}
-		smp, err := s.Samples.Lock(tx, actor, sampleCode)
-		if err != nil {
-			return err
-		}
-		var it Item
-		err = tx.Where("shipment_id = ? AND sample_id = ?", sh.ID, smp.ID).Take(&it).Error
-		if db.ErrNoRows(err) {
-			return apperr.NotFound("sample in shipment", smp.Accession)
-		}
-		if err != nil {
-			return err
-		}
-		if it.State != "packed" && it.State != "damaged" {
-			return apperr.Conflict("not_open", "sample", fmt.Sprintf("%s arrived as %s: there is nothing to resolve.", smp.Accession, it.State))
-		}
-		now := s.Now()
-		updates := map[string]any{"updated_at": now}
-		switch resolution {
-		case "found":
-			if it.State == "packed" {
-				if sh.DestinationSiteID == nil {
-					return apperr.Invalid("resolution", "An external recipient's shipment has no receiving site to find samples at.")
-				}
-				if err := s.arrive(tx, actor, sh, &it, "found", now); err != nil {
-					return err
-				}
-				updates = nil
-			}
-		case "lost", "destroyed":
-			updates["status"] = map[string]sample.Status{"lost": sample.Lost, "destroyed": sample.Destroyed}[resolution]
-		case "returned":
-			updates["status"], updates["site_id"] = sample.Received, sh.OriginSiteID
-		}
-		if updates != nil {
-			if err := tx.Model(&sample.Sample{}).Where("id = ?", smp.ID).Updates(updates).Error; err != nil {
-				return err
-			}
-		}
-		if err := tx.Model(&Item{}).Where("shipment_id = ? AND sample_id = ?", sh.ID, smp.ID).
-			Updates(map[string]any{"state": resolution, "reason": reason}).Error; err != nil {
-			return err
-		}
-		e := actor.Entry("sample.shipment_resolve", "sample", smp.Accession)
-		e.Reason = reason
-		e.Before = sampleShipEvent{Shipment: sh.Code, Status: smp.Status, ItemState: it.State}
-		e.After = sampleShipEvent{Shipment: sh.Code, ItemState: resolution, Destination: sh.DestinationName()}
-		tx.Record(e)
-		var open int64
-		if err := tx.Model(&Item{}).Where("shipment_id = ? AND state IN ('packed', 'damaged')", sh.ID).Count(&open).Error; err != nil {
-			return err
-		}
-		if open == 0 {
-			before := sh.event()
-			sh.Status = Closed
-			if err := tx.Model(&Shipment{}).Where("id = ?", sh.ID).Update("status", Closed).Error; err != nil {
-				return err
-			}
-			e := actor.Entry("shipment.close", "shipment", sh.Code)
-			e.Before, e.After = before, sh.event()
-			tx.Record(e)
-		}
-		out = sh
-		return nil
-	})
-	if err != nil {
-		return Shipment{}, fmt.Errorf("shipment: resolve %s in %s: %w", sampleCode, code, err)
-	}
-	return out, nil
-}
-
 // Get returns a shipment with its items, for a user of its origin or destination site (or
 // one who sees every site).
 func (s *Service) Get(ctx context.Context, actor auth.Actor, code string) (Shipment, error) {
 	var sh Shipment
 	err := s.DB.Gorm.WithContext(ctx).Preload("Origin").Preload("Destination").
 		Preload("Items", func(q *gorm.DB) *gorm.DB { return q.Order("sample_id") }).Preload("Items.Sample").Preload("Items.Box").
+		Preload("Unexpected", func(q *gorm.DB) *gorm.DB { return q.Order("code") }).
 		Where("code = ?", strings.ToUpper(input.Scanned(code))).Take(&sh).Error
 	if db.ErrNoRows(err) {
 		return sh, apperr.NotFound("shipment", code)
