@@ -212,16 +212,38 @@ func (s *Server) apiResolveDiscrepancy(c echo.Context) error {
 
 // apiInstance answers this instance's descriptor, which a partner registers.
 func (s *Server) apiInstance(c echo.Context) error {
-	codes, err := s.app.Shipments.LocalSites(c.Request().Context())
+	d, err := s.descriptor(c)
 	if err != nil {
 		return err
 	}
-	id := s.cfg.Identity
-	return c.JSON(http.StatusOK, map[string]any{"instance": id.Name, "public_key": id.PublicKeyText(),
-		"accession_prefix": id.AccessionPrefix, "base_url": id.BaseURL, "sites": codes})
+	return c.JSON(http.StatusOK, d)
 }
 
-// apiManifest answers a shipment's manifest: signed JSON (the default) or CSV.
+// descriptorJSON is this instance's descriptor.
+type descriptorJSON struct {
+	Instance        string                `json:"instance"`
+	PublicKey       string                `json:"public_key"`
+	AccessionPrefix string                `json:"accession_prefix"`
+	BaseURL         string                `json:"base_url"`
+	Sites           []string              `json:"sites"`
+	SiteDetails     []shipment.SiteDetail `json:"site_details"`
+}
+
+func (s *Server) descriptor(c echo.Context) (descriptorJSON, error) {
+	sites, err := s.app.Shipments.LocalSites(c.Request().Context())
+	if err != nil {
+		return descriptorJSON{}, err
+	}
+	id := s.cfg.Identity
+	d := descriptorJSON{Instance: id.Name, PublicKey: id.PublicKeyText(), AccessionPrefix: id.AccessionPrefix, BaseURL: id.BaseURL,
+		Sites: []string{}, SiteDetails: sites}
+	for _, site := range sites {
+		d.Sites = append(d.Sites, site.Code)
+	}
+	return d, nil
+}
+
+// apiManifest answers a shipment's manifest: signed JSON (the default), CSV or PDF.
 func (s *Server) apiManifest(c echo.Context) error {
 	m, err := s.app.Shipments.BuildManifest(c.Request().Context(), actor(c), c.Param("shipment"), *s.cfg.Identity)
 	if err != nil {
@@ -239,8 +261,19 @@ func (s *Server) apiManifest(c echo.Context) error {
 	case "csv":
 		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+m.Shipment+`.manifest.csv"`)
 		return c.Blob(http.StatusOK, "text/csv; charset=utf-8", m.CSV())
+	case "pdf":
+		sh, err := s.app.Shipments.Get(c.Request().Context(), actor(c), m.Shipment)
+		if err != nil {
+			return err
+		}
+		doc, err := m.PDF(sh.Parties())
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="`+m.Shipment+`.manifest.pdf"`)
+		return c.Blob(http.StatusOK, "application/pdf", doc)
 	}
-	return apperr.Invalid("format", "The manifest comes as json (signed) or csv.")
+	return apperr.Invalid("format", "The manifest comes as json (signed), csv or pdf.")
 }
 
 func (s *Server) apiPeers(c echo.Context) error {

@@ -10,16 +10,20 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"biobank/internal/shipment"
 	"biobank/internal/study"
 	"biobank/web"
 )
 
 // formsWithoutRefusal are the page forms this test does not submit, each with why.
 var formsWithoutRefusal = map[string]string{
-	"POST /login":                  "the sign-in form is tested on its own (a refusal keeps the username, never the password)",
-	"POST /logout":                 "a button: signing out cannot be refused",
-	"POST /storage/import":         "a file upload (multipart), tested in storage_test.go",
-	"POST /storage/import/confirm": "appears only after an upload's preview, tested in storage_test.go",
+	"POST /login":                                    "the sign-in form is tested on its own (a refusal keeps the username, never the password)",
+	"POST /logout":                                   "a button: signing out cannot be refused",
+	"POST /storage/import":                           "a file upload (multipart), tested in storage_test.go",
+	"POST /storage/import/confirm":                   "appears only after an upload's preview, tested in storage_test.go",
+	"POST /shipments/import":                         "a file upload (multipart), tested in shipments_test.go",
+	"POST /shipments/:shipment/dispatch":             "a button without fields (dispatching cannot be undone); its refusals are tested in shipments_test.go",
+	"POST /shipments/:shipment/items/:sample/remove": "a button without fields; tested in shipments_test.go",
 }
 
 // TestForms_RefusedSaveKeepsValuesAndTarget crawls the application as the administrator
@@ -56,6 +60,36 @@ func TestForms_RefusedSaveKeepsValuesAndTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.mustToken(t, "nurse")
+	// Shipments: a draft leaving LUX with a tube in it, and one from KIEL to LUX received
+	// in part (a damaged tube and a missing one to resolve, the receipt open for scans).
+	ships := a.srv.App().Shipments
+	spare := a.mustCollect(t, "nurse", pseudonym, serumTube)[0]
+	a.mustReceive(t, "technician", spare)
+	draft, err := ships.Create(t.Context(), a.actorOf(t, "technician"), shipment.Input{Destination: "KIEL", Condition: "ambient"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ships.Add(t.Context(), a.actorOf(t, "technician"), draft.Code, shipment.ItemInput{Sample: spare}); err != nil {
+		t.Fatal(err)
+	}
+	kielP, _ := a.mustReadyParticipant(t, "nurse-kiel")
+	kielTubes := a.mustCollect(t, "nurse-kiel", kielP, bloodTube, serumTube)
+	incoming, err := ships.Create(t.Context(), a.actorOf(t, "technician-kiel"), shipment.Input{Destination: "LUX", Condition: "ambient"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range kielTubes {
+		a.mustReceive(t, "technician-kiel", code)
+		if _, err := ships.Add(t.Context(), a.actorOf(t, "technician-kiel"), incoming.Code, shipment.ItemInput{Sample: code}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ships.Dispatch(t.Context(), a.actorOf(t, "technician-kiel"), incoming.Code); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ships.Receive(t.Context(), a.actorOf(t, "technician"), incoming.Code, shipment.ReceiveInput{Damaged: kielTubes[:1]}); err != nil {
+		t.Fatal(err)
+	}
 
 	admin := a.signedIn(t, "admin")
 	type found struct {
@@ -64,7 +98,7 @@ func TestForms_RefusedSaveKeepsValuesAndTarget(t *testing.T) {
 	forms := map[string]found{} // by "page route → form route"
 	seen := map[string]bool{}
 	queue := []string{"/", "/participants/" + pseudonym, "/participants/" + withdrawn, "/samples/" + blood,
-		"/samples/" + stored[0], "/samples/" + stored[1], "/samples/" + held, "/boxes/BOX-FORMS",
+		"/samples/" + stored[0], "/samples/" + stored[1], "/samples/" + held, "/boxes/BOX-FORMS", "/shipments",
 		"/admin/users/" + strconv.FormatInt(staffID(t, a, "nurse"), 10)}
 	perRoute := map[string]int{}
 	for len(queue) > 0 && len(seen) < 400 {
@@ -112,7 +146,7 @@ func TestForms_RefusedSaveKeepsValuesAndTarget(t *testing.T) {
 	// sample, withdrawing consent, retiring a document, revoking a token) go after the
 	// other forms of their record.
 	final := func(key string) bool {
-		for _, suffix := range []string{"/end", "/decision", "/withdraw", "/retire", "/revoke"} {
+		for _, suffix := range []string{"/end", "/decision", "/withdraw", "/retire", "/revoke", "/cancel"} {
 			if strings.HasSuffix(key, suffix) {
 				return true
 			}

@@ -121,7 +121,23 @@ func (s *Server) routes() {
 	s.route("POST", "/boxes/:barcode/move", managers, s.moveBox)
 	s.route("POST", "/samples/:code/storage", lab, s.sampleStorageAction)
 
-	// Audit trail.
+	// Shipments and partner instances.
+	s.route("GET", "/shipments", lab, s.shipmentsPage)
+	s.route("POST", "/shipments", lab, s.createShipmentForm)
+	s.route("GET", "/shipments/import", lab, s.importManifestPage)
+	s.route("POST", "/shipments/import", lab, s.importManifest)
+	s.route("GET", "/shipments/:shipment", lab, s.shipmentPage)
+	s.route("GET", "/shipments/:shipment/manifest", lab, s.apiManifest)
+	s.route("POST", "/shipments/:shipment/items", lab, s.packScan)
+	s.route("POST", "/shipments/:shipment/items/:sample/remove", lab, s.removeShipmentItem)
+	s.route("POST", "/shipments/:shipment/dispatch", lab, s.dispatchShipment)
+	s.route("POST", "/shipments/:shipment/cancel", lab, s.cancelShipment)
+	s.route("POST", "/shipments/:shipment/receive", lab, s.receiveScanShipment)
+	s.route("POST", "/shipments/:shipment/discrepancies/:sample/resolve", managers, s.resolveDiscrepancyForm)
+	s.route("GET", "/admin/peers", adminOnly, s.peersPage)
+	s.route("POST", "/admin/peers", adminOnly, s.registerPeerForm)
+
+	// Labels and the audit trail.
 	s.route("GET", "/labels/:file", signedIn, s.labelImage)
 	s.route("GET", "/labels/print", signedIn, s.printPage)
 	s.route("POST", "/labels/print", signedIn, s.print)

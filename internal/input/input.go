@@ -5,6 +5,7 @@ package input
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,4 +64,17 @@ func NotFuture(field, label string, d, now time.Time) error {
 		return apperr.Invalid(field, fmt.Sprintf("The %s cannot be in the future.", label))
 	}
 	return nil
+}
+
+// CSVCell makes text safe in a cell of a CSV file opened by a spreadsheet: a cell that
+// begins with =, +, -, @, a tab or a carriage return would be taken for a formula, so it
+// gets a leading apostrophe. Numbers (-70, +4) are left as they are.
+func CSVCell(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
+	return "'" + s
 }

@@ -55,3 +55,14 @@ func FuzzScanned(f *testing.F) {
 		}
 	})
 }
+
+func TestCSVCell_DefusesFormulasAndKeepsNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "+1+1": "'+1+1", "@SUM(A1)": "'@SUM(A1)", "-70": "-70", "+4.5": "+4.5",
+		"-cmd": "'-cmd", "World Courier": "World Courier", "": "", "\tx": "'\tx",
+	} {
+		if got := input.CSVCell(in); got != want {
+			t.Errorf("CSVCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

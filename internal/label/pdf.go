@@ -126,7 +126,12 @@ func PDF(t Template, sheet Sheet, labels []Data, copies int) ([]byte, Sheet, err
 // drawCode draws a code's dark modules as filled rectangles: one per run of dark modules
 // along a row (a bar of Code 128 is one rectangle).
 func drawCode(pdf *fpdf.Fpdf, it Item, x, y, module float64) {
-	m := it.Matrix
+	DrawCode(pdf, it.Matrix, x, y, module, it.H)
+}
+
+// DrawCode draws m at (x, y) on pdf with modules of module mm; a linear code's bars are
+// height mm tall.
+func DrawCode(pdf *fpdf.Fpdf, m Matrix, x, y, module, height float64) {
 	for r := 0; r < m.H; r++ {
 		for c := 0; c < m.W; {
 			if !m.Dark(c, r) {
@@ -139,7 +144,7 @@ func drawCode(pdf *fpdf.Fpdf, it Item, x, y, module float64) {
 			}
 			h := module
 			if m.Linear() {
-				h = it.H
+				h = height
 			}
 			pdf.Rect(x+float64(start)*module, y+float64(r)*module, float64(c-start)*module, h, "F")
 		}

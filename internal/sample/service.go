@@ -112,6 +112,20 @@ func (s *Service) Lock(tx *db.Tx, actor auth.Actor, code string) (Sample, error)
 	return s.lock(tx, actor, code)
 }
 
+// Details returns the samples with ids (in id order) with their participant, study, visit,
+// site and parent, in a few queries however many there are. It does not check the actor's
+// site: the caller has established access to them another way (a shipment's manifest is
+// for the staff of its origin and destination, wherever its tubes are now).
+func (s *Service) Details(ctx context.Context, ids []int64) ([]Sample, error) {
+	var out []Sample
+	err := s.DB.Gorm.WithContext(ctx).Preload("Participant").Preload("Study").Preload("Visit.Definition").Preload("Site").
+		Preload("Parent").Where("id IN ?", ids).Order("id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("sample: details: %w", err)
+	}
+	return out, nil
+}
+
 // Get returns a sample with its participant, study, visit, site, parent and children.
 func (s *Service) Get(ctx context.Context, actor auth.Actor, raw string) (Sample, error) {
 	q := s.DB.Gorm.WithContext(ctx).Preload("Participant").Preload("Study").Preload("Visit.Definition").Preload("Site").

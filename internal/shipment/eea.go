@@ -37,6 +37,8 @@ func (s Shipment) DestinationCountry() string {
 // outsideEEAAllowed refuses a sample bound for a country outside the EU/EEA when its
 // study asks for the outside_eea tier and the participant's consent does not grant it.
 func outsideEEAAllowed(tx *db.Tx, sh Shipment, smp sample.Sample) error {
+	// A partner's site whose country its descriptor did not give is "ZZ": unknown, so not
+	// known to be inside the EU/EEA.
 	country := sh.DestinationCountry()
 	if country == "" || InEEA(country) {
 		return nil

@@ -40,7 +40,18 @@ type PeerInput struct {
 	AccessionPrefix string   `json:"accession_prefix"`
 	BaseURL         string   `json:"base_url"`
 	Sites           []string `json:"sites"`
-	Reason          string   `json:"reason"`
+	// SiteDetails give the sites' names and countries (a country decides whether a
+	// destination is outside the EU/EEA); a site without them is named by its code and its
+	// country is unknown ("ZZ"), which counts as outside the EU/EEA.
+	SiteDetails []SiteDetail `json:"site_details"`
+	Reason      string       `json:"reason"`
+}
+
+// SiteDetail is a site as an instance's descriptor lists it.
+type SiteDetail struct {
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Country string `json:"country"`
 }
 
 type peerEvent struct {
@@ -100,12 +111,19 @@ func (s *Service) RegisterPeer(ctx context.Context, actor auth.Actor, in PeerInp
 			return err
 		}
 		for _, code := range sites {
-			country := "ZZ"
-			if len(code) >= 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z' {
-				country = code[:2]
+			name, country := code, "ZZ"
+			for _, d := range in.SiteDetails {
+				if strings.EqualFold(strings.TrimSpace(d.Code), code) {
+					if n := strings.TrimSpace(d.Name); n != "" && len(n) <= 150 {
+						name = n
+					}
+					if c := strings.ToUpper(strings.TrimSpace(d.Country)); countryPattern.MatchString(c) {
+						country = c
+					}
+				}
 			}
 			err := tx.Exec(`INSERT INTO sites (code, name, country, active, peer_id) VALUES (?, ?, ?, true, ?)`,
-				code, code+" ("+p.Name+")", country, p.ID).Error
+				code, name+" ("+p.Name+")", country, p.ID).Error
 			if db.IsUniqueViolation(err) {
 				return apperr.Conflict("duplicate_site", "sites", fmt.Sprintf("A site %s already exists here.", code))
 			}
@@ -332,9 +350,9 @@ func (s *Service) importItem(tx *db.Tx, actor auth.Actor, peer Peer, origin, des
 	return smp.ID, nil
 }
 
-// LocalSites are the codes of this instance's own active sites (not its partners').
-func (s *Service) LocalSites(ctx context.Context) ([]string, error) {
-	var codes []string
-	err := s.DB.Gorm.WithContext(ctx).Raw("SELECT code FROM sites WHERE active AND peer_id IS NULL ORDER BY code").Scan(&codes).Error
-	return codes, err
+// LocalSites are this instance's own active sites (not its partners'), as its descriptor lists them.
+func (s *Service) LocalSites(ctx context.Context) ([]SiteDetail, error) {
+	var sites []SiteDetail
+	err := s.DB.Gorm.WithContext(ctx).Raw("SELECT code, name, country FROM sites WHERE active AND peer_id IS NULL ORDER BY code").Scan(&sites).Error
+	return sites, err
 }

@@ -14,7 +14,9 @@ import (
 
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
+	"biobank/internal/input"
 	"biobank/internal/instance"
+	"biobank/internal/sample"
 )
 
 // ManifestSchema names the manifest's format and version.
@@ -69,8 +71,8 @@ type ManifestItem struct {
 	Position     string          `json:"position,omitempty"`
 }
 
-// unLines are the transport lines of a condition (STANDARDS.md §7).
-func unLines(sh Shipment) []string {
+// UNLines are the transport lines of a condition (STANDARDS.md §7).
+func UNLines(sh Shipment) []string {
 	lines := []string{"UN3373 Biological Substance, Category B"}
 	if sh.Condition == "dry_ice" && sh.DryIceKg != nil {
 		lines = append(lines, fmt.Sprintf("UN1845 Dry ice, %s kg net", sh.DryIceKg.String()))
@@ -90,17 +92,26 @@ func (s *Service) BuildManifest(ctx context.Context, actor auth.Actor, code stri
 	}
 	m := Manifest{Schema: ManifestSchema, Instance: id.Name, Shipment: sh.Code, Nonce: hex.EncodeToString(nonce),
 		CreatedAt: s.Now().Format(time.RFC3339), Origin: sh.Origin.Code, Destination: sh.DestinationName(), Condition: sh.Condition,
-		UNLines: unLines(sh), Courier: sh.Courier, Tracking: sh.Tracking, DataLogger: sh.DataLogger, Responsible: sh.Responsible,
+		UNLines: UNLines(sh), Courier: sh.Courier, Tracking: sh.Tracking, DataLogger: sh.DataLogger, Responsible: sh.Responsible,
 		Boxes: []ManifestBox{}, Items: []ManifestItem{}}
 	if sh.DryIceKg != nil {
 		m.DryIceKg = sh.DryIceKg.String()
 	}
 	seen := map[int64]bool{}
+	ids := make([]int64, len(sh.Items))
+	for i, it := range sh.Items {
+		ids[i] = it.SampleID
+	}
+	details, err := s.Samples.Details(ctx, ids)
+	if err != nil {
+		return Manifest{}, err
+	}
+	byID := map[int64]sample.Sample{}
+	for _, smp := range details {
+		byID[smp.ID] = smp
+	}
 	for _, it := range sh.Items {
-		smp, err := s.Samples.Get(ctx, actor, it.Sample.Accession)
-		if err != nil {
-			return Manifest{}, err
-		}
+		smp := byID[it.SampleID]
 		mi := ManifestItem{Accession: smp.Accession, Pseudonym: smp.Participant.Pseudonym, Study: smp.Study.Code,
 			Visit: smp.Visit.Definition.Code, SpecimenType: smp.SpecimenType, Container: smp.Container, Volume: smp.Volume.String(),
 			Unit: smp.Unit, SPREC: smp.SPREC, Processing: json.RawMessage(smp.Processing), CollectedAt: smp.CollectedAt.UTC().Format(time.RFC3339),
@@ -186,19 +197,25 @@ func VerifySigned(doc []byte, key ed25519.PublicKey) (Manifest, error) {
 func (m Manifest) CSV() []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
+	write := func(cells ...string) {
+		for i := range cells {
+			cells[i] = input.CSVCell(cells[i])
+		}
+		_ = w.Write(cells) // a bytes.Buffer does not fail; Flush reports anything else
+	}
 	for _, row := range [][]string{
 		{"shipment", m.Shipment}, {"from", m.Origin}, {"to", m.Destination}, {"condition", Conditions[m.Condition]},
 		{"courier", m.Courier}, {"tracking", m.Tracking}, {"data logger", m.DataLogger}, {"responsible", m.Responsible},
 	} {
-		_ = w.Write(row)
+		write(row...)
 	}
 	for _, l := range m.UNLines {
-		_ = w.Write([]string{"transport", l})
+		write("transport", l)
 	}
-	_ = w.Write([]string{})
-	_ = w.Write([]string{"accession", "tube barcode", "type", "volume", "unit", "sprec", "box", "position"})
+	write()
+	write("accession", "tube barcode", "type", "volume", "unit", "sprec", "box", "position")
 	for _, it := range m.Items {
-		_ = w.Write([]string{it.Accession, it.TubeBarcode, it.SpecimenType, it.Volume, it.Unit, it.SPREC, it.Box, it.Position})
+		write(it.Accession, it.TubeBarcode, it.SpecimenType, it.Volume, it.Unit, it.SPREC, it.Box, it.Position)
 	}
 	w.Flush()
 	return buf.Bytes()

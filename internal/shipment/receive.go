@@ -80,6 +80,9 @@ func (s *Service) Receive(ctx context.Context, actor auth.Actor, code string, in
 		if sh.Status != Dispatched && sh.Status != PartiallyReceived {
 			return apperr.Conflict("not_in_transit", "shipment", fmt.Sprintf("Shipment %s is %s: there is nothing to receive.", sh.Code, strings.ReplaceAll(sh.Status, "_", " ")))
 		}
+		if in.MoreToCome && strings.TrimSpace(strings.Join(append(append([]string{}, in.Received...), in.Damaged...), "")) == "" {
+			return apperr.Invalid("received", "Scan a tube.")
+		}
 		var items []Item
 		if err := tx.Preload("Sample").Where("shipment_id = ?", sh.ID).Order("sample_id").Find(&items).Error; err != nil {
 			return err
