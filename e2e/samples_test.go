@@ -371,19 +371,19 @@ func TestTechnician_ReceivesProcessesAliquotsSeesLineage(t *testing.T) {
 	if got := text(t, ctx, "sample-sprec"); !strings.HasPrefix(got, "PL1-PED-A-B-N-B-A") {
 		t.Errorf("%s has SPREC %q, want PL1-PED-A-B-N-B-A…", child, got)
 	}
-	history := rowsText(t, ctx, `[data-testid="audit-table"] [data-testid="audit-row"]`)
-	for _, want := range []struct{ action, entity string }{
-		{"sample.collect", blood}, {"sample.receive", blood}, {"sample.process", blood},
-		{"sample.aliquot", blood}, {"sample.create_aliquot", child},
+	history := rowsText(t, ctx, `[data-testid="custody-table"] [data-testid="custody-row"]`)
+	for _, want := range []struct{ sentence, entity string }{
+		{"collected (whole_blood", blood}, {"received at the laboratory", blood}, {"processing recorded; SPREC", blood},
+		{"split into", blood}, {"made from " + blood, child},
 	} {
 		found := false
 		for _, row := range history {
-			if strings.Contains(row, want.action) && strings.Contains(row, "sample:"+want.entity) {
+			if strings.Contains(row, want.sentence) && strings.Contains(row, want.entity) {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("the history of %s has no %s of %s: %q", child, want.action, want.entity, history)
+			t.Errorf("the chain of custody of %s has no %q of %s: %q", child, want.sentence, want.entity, history)
 		}
 	}
 }

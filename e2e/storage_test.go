@@ -375,10 +375,10 @@ func TestTechnician_FindsTubeAgainByScanningIt(t *testing.T) {
 	if got := text(t, ctx, "sample-location"); got != where {
 		t.Errorf("after check-in %s is shown at %q, want %q", tube, got, where)
 	}
-	history := strings.Join(rowsText(t, ctx, `[data-testid="audit-table"] [data-testid="audit-row"]`), "\n")
-	for _, action := range []string{"sample.place", "sample.check_out", "sample.check_in"} {
-		if !strings.Contains(history, action) {
-			t.Errorf("the history of %s has no %s:\n%s", tube, action, history)
+	history := strings.Join(rowsText(t, ctx, `[data-testid="custody-table"] [data-testid="custody-row"]`), "\n")
+	for _, sentence := range []string{"placed in " + box.Barcode + " A3", "checked out of", "checked back in to"} {
+		if !strings.Contains(history, sentence) {
+			t.Errorf("the chain of custody of %s does not say %q:\n%s", tube, sentence, history)
 		}
 	}
 	var got struct {

@@ -10,7 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
+	"biobank/internal/custody"
 	"biobank/internal/sample"
 )
 
@@ -256,33 +256,42 @@ func (s *Server) apiDecide(c echo.Context) error {
 	return s.sampleJSON(c, http.StatusOK, smp.Accession)
 }
 
-// custodyEvent is one step of the chain of custody (API.md).
+// custodyEvent is one step of the chain of custody (API.md), with its sentence; a step
+// carried in a partner's manifest has no data of this instance's trail.
 type custodyEvent struct {
-	Seq    int64     `json:"seq"`
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Site   string    `json:"site"`
-	Action string    `json:"action"`
-	Sample string    `json:"sample"`
-	Reason string    `json:"reason"`
-	Data   any       `json:"data"`
+	Seq      int64     `json:"seq"`
+	At       time.Time `json:"at"`
+	Actor    string    `json:"actor"`
+	Site     string    `json:"site"`
+	Action   string    `json:"action"`
+	Sample   string    `json:"sample"`
+	Reason   string    `json:"reason"`
+	Text     string    `json:"text"`
+	Ancestor bool      `json:"ancestor"`
+	Carried  bool      `json:"carried"`
+	Instance string    `json:"instance,omitempty"`
+	Data     any       `json:"data"`
 }
 
-func custody(events []audit.Event) []custodyEvent {
-	out := make([]custodyEvent, 0, len(events))
-	for _, e := range events {
-		out = append(out, custodyEvent{Seq: e.Seq, At: e.At, Actor: e.Actor, Site: e.Site, Action: e.Action, Sample: e.EntityID,
-			Reason: e.Reason, Data: map[string]any{"before": e.Before, "after": e.After}})
+func custodyOut(lines []custody.Line) []custodyEvent {
+	out := make([]custodyEvent, 0, len(lines))
+	for _, l := range lines {
+		e := custodyEvent{Seq: l.Seq, At: l.At, Actor: l.Actor, Site: l.Site, Action: l.Action, Sample: l.Sample, Reason: l.Reason,
+			Text: l.Text, Ancestor: l.Ancestor, Carried: l.Carried, Instance: l.Instance}
+		if !l.Carried {
+			e.Data = map[string]any{"before": l.Before, "after": l.After}
+		}
+		out = append(out, e)
 	}
 	return out
 }
 
 func (s *Server) apiCustody(c echo.Context) error {
-	smp, events, err := s.app.Samples.Custody(c.Request().Context(), actor(c), c.Param("code"))
+	smp, lines, err := s.app.Samples.Custody(c.Request().Context(), actor(c), c.Param("code"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"sample": smp.Accession, "events": custody(events)})
+	return c.JSON(http.StatusOK, map[string]any{"sample": smp.Accession, "events": custodyOut(lines)})
 }
 
 // sampleFilter reads the list filters from the query string; a cursor or limit that is

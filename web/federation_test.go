@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -104,5 +105,34 @@ func TestFederation_ShipsBetweenTwoInstances(t *testing.T) {
 	}
 	if len(trail) < 2 || trail[len(trail)-2] != "sample.import" && trail[0] != "sample.import" {
 		t.Errorf("Berlin's trail of %s: %v", ids[0], trail)
+	}
+
+	// Berlin's chain of custody of the tube begins with Luxembourg's steps, carried in the
+	// manifest and marked as such (the parent's collection included), then Berlin's own.
+	var cust struct {
+		Events []struct {
+			Text, Sample, Instance, Action string
+			Carried, Ancestor              bool
+		}
+	}
+	ber.api(t, "GET", "/api/v1/samples/"+ids[0]+"/custody", berTech, nil).wantStatus(t, http.StatusOK).decode(t, &cust)
+	var steps []string
+	for _, e := range cust.Events {
+		mark := ""
+		if e.Carried {
+			mark = "[" + e.Instance + "] "
+		}
+		steps = append(steps, mark+e.Text)
+	}
+	text := strings.Join(steps, "\n")
+	luxName := luxDesc["instance"].(string)
+	for _, want := range []string{"[" + luxName + "] collected (whole_blood", "[" + luxName + "] made from", "[" + luxName + "] shipped in " + sh.Code,
+		"announced by " + luxName, "received at DE-BER from shipment " + sh.Code} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Berlin's chain of custody of %s does not say %q:\n%s", ids[0], want, text)
+		}
+	}
+	if len(cust.Events) == 0 || !cust.Events[0].Carried || cust.Events[len(cust.Events)-1].Carried {
+		t.Errorf("carried steps come first, Berlin's own last:\n%s", text)
 	}
 }

@@ -93,6 +93,7 @@ var routeMatrix = map[string]matrixRow{
 	"GET /samples/receive":                                    labRow,
 	"POST /samples/receive":                                   labRow,
 	"GET /samples/:code":                                      siteAny,
+	"GET /samples/:code/custody":                              siteAny,
 	"POST /samples/:code/undo-receive":                        siteLab,
 	"GET /samples/:code/processing":                           siteLab,
 	"POST /samples/:code/processing":                          siteLab,

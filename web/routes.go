@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	s.route("GET", "/samples/receive", lab, s.receivePage)
 	s.route("POST", "/samples/receive", lab, s.receiveScan)
 	s.route("GET", "/samples/:code", signedIn, s.samplePage)
+	s.route("GET", "/samples/:code/custody", signedIn, s.custodyPage)
 	s.route("POST", "/samples/:code/undo-receive", lab, s.undoReceive)
 	s.route("GET", "/samples/:code/processing", lab, s.processingPage)
 	s.route("POST", "/samples/:code/processing", lab, s.recordProcessing)

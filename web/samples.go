@@ -1,13 +1,17 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"biobank/internal/apperr"
 	"biobank/internal/auth"
+	"biobank/internal/custody"
 	"biobank/internal/sample"
 	"biobank/templates"
 )
@@ -325,4 +329,32 @@ func (s *Server) aliquot(c echo.Context) error {
 	}
 	s.offerPrint(c, codes)
 	return s.seeOther(c, templates.SamplePath(smp.Accession), strconv.Itoa(len(kids))+" aliquots created: "+kids[0].Accession+" … "+kids[len(kids)-1].Accession+".")
+}
+
+// custodyPage is a sample's chain of custody in sentences, or printed (format=pdf) or
+// exported (format=csv).
+func (s *Server) custodyPage(c echo.Context) error {
+	smp, lines, err := s.app.Samples.Custody(c.Request().Context(), actor(c), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	switch c.QueryParam("format") {
+	case "":
+		p := s.page(c, "Chain of custody of "+smp.Accession)
+		p.Nav = "samples"
+		return s.render(c, http.StatusOK, templates.CustodyPage(p, templates.CustodyView{Sample: smp, Lines: lines}))
+	case "csv":
+		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+smp.Accession+`.custody.csv"`)
+		return c.Blob(http.StatusOK, "text/csv; charset=utf-8", custody.CSV(lines))
+	case "pdf":
+		summary := fmt.Sprintf("%s, %s %s, %s; participant %s, study %s, visit %s; in the custody of %s.", smp.SpecimenType,
+			smp.Volume.String(), smp.Unit, smp.Status.Label(), smp.Participant.Pseudonym, smp.Study.Code, smp.Visit.Definition.Code, smp.Site.Name)
+		doc, err := custody.PDF(smp.Accession, summary, actor(c).Username, time.Now(), lines)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="`+smp.Accession+`.custody.pdf"`)
+		return c.Blob(http.StatusOK, "application/pdf", doc)
+	}
+	return apperr.Invalid("format", "The chain of custody comes as a page, csv or pdf.")
 }

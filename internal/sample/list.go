@@ -9,8 +9,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"biobank/internal/apperr"
-	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/custody"
 	"biobank/internal/input"
 )
 
@@ -153,25 +153,63 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, 
 
 // Custody returns the chain of custody of a sample: its own audit events and those of all
 // its ancestors, oldest first.
-func (s *Service) Custody(ctx context.Context, actor auth.Actor, code string) (Sample, []audit.Event, error) {
+func (s *Service) Custody(ctx context.Context, actor auth.Actor, code string) (Sample, []custody.Line, error) {
 	smp, err := s.Get(ctx, actor, code)
 	if err != nil {
 		return Sample{}, nil, err
 	}
-	var accessions []string
-	err = s.DB.Gorm.WithContext(ctx).Raw(`WITH RECURSIVE chain AS (
-			SELECT id, accession, parent_id FROM samples WHERE id = ?
-			UNION ALL
-			SELECT p.id, p.accession, p.parent_id FROM samples p JOIN chain c ON p.id = c.parent_id)
-		SELECT accession FROM chain`, smp.ID).Scan(&accessions).Error
+	lines, err := s.lineageCustody(ctx, smp.ID)
 	if err != nil {
 		return Sample{}, nil, fmt.Errorf("sample: custody of %s: %w", smp.Accession, err)
 	}
-	events, err := audit.ForEntities(ctx, s.DB.Gorm, "sample", accessions)
+	return smp, lines, nil
+}
+
+// lineageCustody is the custody of a sample and its ancestors (read without a site check:
+// the caller has established access).
+func (s *Service) lineageCustody(ctx context.Context, id int64) ([]custody.Line, error) {
+	var accessions []string
+	err := s.DB.Gorm.WithContext(ctx).Raw(`WITH RECURSIVE chain AS (
+			SELECT id, accession, parent_id, 0 AS depth FROM samples WHERE id = ?
+			UNION ALL
+			SELECT p.id, p.accession, p.parent_id, c.depth + 1 FROM samples p JOIN chain c ON p.id = c.parent_id)
+		SELECT accession FROM chain ORDER BY depth`, id).Scan(&accessions).Error
 	if err != nil {
-		return Sample{}, nil, err
+		return nil, err
 	}
-	return smp, events, nil
+	return custody.Chain(ctx, s.DB.Gorm, accessions)
+}
+
+// CarriedCustody is the custody a manifest carries for each of the samples with ids: its
+// own steps and its ancestors', as sentences, by sample id — in two queries however many
+// samples there are.
+func (s *Service) CarriedCustody(ctx context.Context, ids []int64) (map[int64][]custody.Carried, error) {
+	var chains []struct {
+		Root      int64
+		Accession string
+		Depth     int
+	}
+	err := s.DB.Gorm.WithContext(ctx).Raw(`WITH RECURSIVE chain AS (
+			SELECT id AS root, id, accession, parent_id, 0 AS depth FROM samples WHERE id IN ?
+			UNION ALL
+			SELECT c.root, p.id, p.accession, p.parent_id, c.depth + 1 FROM samples p JOIN chain c ON p.id = c.parent_id)
+		SELECT root, accession, depth FROM chain ORDER BY root, depth`, ids).Scan(&chains).Error
+	if err != nil {
+		return nil, fmt.Errorf("sample: carried custody: %w", err)
+	}
+	byRoot := map[int64][]string{}
+	for _, c := range chains {
+		byRoot[c.Root] = append(byRoot[c.Root], c.Accession)
+	}
+	lines, err := custody.Chains(ctx, s.DB.Gorm, byRoot)
+	if err != nil {
+		return nil, fmt.Errorf("sample: carried custody: %w", err)
+	}
+	out := map[int64][]custody.Carried{}
+	for root, l := range lines {
+		out[root] = custody.ToCarried(l)
+	}
+	return out, nil
 }
 
 // RecentReceipts lists the samples the actor received in the last 12 hours, newest first:

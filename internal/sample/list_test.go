@@ -212,13 +212,13 @@ func TestCustody_AliquotIncludesItsAncestorsEventsInOrder(t *testing.T) {
 	var got []string
 	var lastSeq int64
 	for _, e := range events {
-		got = append(got, e.EntityID+" "+e.Action)
+		got = append(got, e.Sample+" "+e.Action)
 		if e.Seq <= lastSeq {
 			t.Errorf("event %d after %d: not in order", e.Seq, lastSeq)
 		}
 		lastSeq = e.Seq
-		if e.EntityID == kids[1].Accession || e.EntityID == other.Accession {
-			t.Errorf("custody includes %s's event %s", e.EntityID, e.Action)
+		if e.Sample == kids[1].Accession || e.Sample == other.Accession {
+			t.Errorf("custody includes %s's event %s", e.Sample, e.Action)
 		}
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -14,6 +14,7 @@ import (
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
 	"biobank/internal/checkcode"
+	"biobank/internal/custody"
 	"biobank/internal/db"
 	"biobank/internal/input"
 	"biobank/internal/instance"
@@ -170,6 +171,8 @@ type sampleImportEvent struct {
 	CollectedAt string `json:"collected_at"`
 	SPREC       string `json:"sprec"`
 	Carried     bool   `json:"carried_in_manifest"`
+	// Custody is the tube's custody at the sender, as its manifest carried it.
+	Custody []custody.Carried `json:"custody,omitempty"`
 }
 
 func (sampleImportEvent) AuditPayload() {}
@@ -345,7 +348,7 @@ func (s *Service) importItem(tx *db.Tx, actor auth.Actor, peer Peer, origin, des
 	}
 	e := actor.Entry("sample.import", "sample", smp.Accession)
 	e.After = sampleImportEvent{Shipment: sh.Code, FromPeer: peer.Name, Origin: origin.Code, Pseudonym: it.Pseudonym, Parent: it.Parent,
-		CollectedAt: it.CollectedAt, SPREC: it.SPREC, Carried: true}
+		CollectedAt: it.CollectedAt, SPREC: it.SPREC, Carried: true, Custody: it.Custody}
 	tx.Record(e)
 	return smp.ID, nil
 }

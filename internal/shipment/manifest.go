@@ -14,6 +14,7 @@ import (
 
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
+	"biobank/internal/custody"
 	"biobank/internal/input"
 	"biobank/internal/instance"
 	"biobank/internal/sample"
@@ -69,6 +70,9 @@ type ManifestItem struct {
 	CollectedAt  string          `json:"collected_at"`
 	Box          string          `json:"box,omitempty"`
 	Position     string          `json:"position,omitempty"`
+	// Custody is the tube's chain of custody at the sender, its ancestors' steps included,
+	// as sentences: the receiver shows it, marked as carried.
+	Custody []custody.Carried `json:"custody"`
 }
 
 // UNLines are the transport lines of a condition (STANDARDS.md §7).
@@ -106,6 +110,10 @@ func (s *Service) BuildManifest(ctx context.Context, actor auth.Actor, code stri
 	if err != nil {
 		return Manifest{}, err
 	}
+	carried, err := s.Samples.CarriedCustody(ctx, ids)
+	if err != nil {
+		return Manifest{}, err
+	}
 	byID := map[int64]sample.Sample{}
 	for _, smp := range details {
 		byID[smp.ID] = smp
@@ -115,7 +123,10 @@ func (s *Service) BuildManifest(ctx context.Context, actor auth.Actor, code stri
 		mi := ManifestItem{Accession: smp.Accession, Pseudonym: smp.Participant.Pseudonym, Study: smp.Study.Code,
 			Visit: smp.Visit.Definition.Code, SpecimenType: smp.SpecimenType, Container: smp.Container, Volume: smp.Volume.String(),
 			Unit: smp.Unit, SPREC: smp.SPREC, Processing: json.RawMessage(smp.Processing), CollectedAt: smp.CollectedAt.UTC().Format(time.RFC3339),
-			Position: it.Position()}
+			Position: it.Position(), Custody: carried[it.SampleID]}
+		if mi.Custody == nil {
+			mi.Custody = []custody.Carried{}
+		}
 		if len(mi.Processing) == 0 {
 			mi.Processing = json.RawMessage("{}")
 		}
