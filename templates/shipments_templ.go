@@ -163,7 +163,7 @@ func ShipmentsPage(p Page, v ShipmentsView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = SelectField(v.Form, "destination", "To a site", append([]Option{{"", "— an external recipient (below) —"}}, v.Destinations...)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = SelectField(v.Form, "destination", "To a site (or choose none for an external recipient)", v.Destinations).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

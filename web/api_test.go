@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"biobank/internal/audit"
+
+	"github.com/PuerkitoBio/goquery"
+
 	"biobank/internal/auth"
 	"biobank/web"
 )
@@ -287,6 +290,18 @@ func TestAuditPage_FiltersPagesAndExports(t *testing.T) {
 		t.Errorf("entity filter holds %q", got)
 	}
 	c.get(t, "/audit?actor=nobody").wantStatus(t, http.StatusOK).wantTestID(t, "audit-empty")
+	// The action filter is a list of the actions the trail holds; site filters by the
+	// acting user's site.
+	p = c.get(t, "/audit?action=user.create").wantStatus(t, http.StatusOK)
+	var options []string
+	p.Doc.Find(`select[name="action"] option`).Each(func(_ int, o *goquery.Selection) { options = append(options, o.AttrOr("value", "")) })
+	if strings.Join(options, ",") != ",auth.sign_in,site.create,user.create" || p.inputValue(t, "action") != "user.create" {
+		t.Errorf("action choices %q, selected %q", options, p.inputValue(t, "action"))
+	}
+	if n := p.testid("audit-row").Length(); n != len(auth.Roles) {
+		t.Errorf("user.create rows: %d, want %d", n, len(auth.Roles))
+	}
+	c.get(t, "/audit?action=user.create&site=S2").wantStatus(t, http.StatusOK).wantTestID(t, "audit-empty")
 	bad := c.get(t, "/audit?since=last+week").wantStatus(t, http.StatusUnprocessableEntity)
 	bad.wantTestID(t, "error-since")
 	if got := bad.inputValue(t, "since"); got != "last week" {

@@ -29,6 +29,7 @@ func auditFilter(c echo.Context) (audit.Filter, error) {
 	}
 	f.Actor = strings.TrimSpace(c.QueryParam("actor"))
 	f.Action = strings.TrimSpace(c.QueryParam("action"))
+	f.Site = strings.ToUpper(strings.TrimSpace(c.QueryParam("site")))
 	var err error
 	if f.Since, err = parseWhen("since", c.QueryParam("since"), false); err != nil {
 		return f, err
@@ -69,11 +70,26 @@ func (s *Server) auditPage(c echo.Context) error {
 }
 
 func (s *Server) renderAudit(c echo.Context, verify *audit.VerifyResult) error {
-	form := formFrom(c, "entity", "actor", "action", "since", "until")
+	form := formFrom(c, "entity", "actor", "action", "site", "since", "until")
 	for k := range form.Values {
 		form.Values[k] = c.QueryParam(k)
 	}
 	list := templates.AuditList{Filter: form, Verify: verify}
+	ctx := c.Request().Context()
+	actions, err := audit.Actions(ctx, s.db.Gorm)
+	if err != nil {
+		return err
+	}
+	for _, a := range actions {
+		list.Actions = append(list.Actions, templates.Option{Value: a, Label: a})
+	}
+	sites, err := s.app.Auth.Sites(ctx)
+	if err != nil {
+		return err
+	}
+	for _, site := range sites {
+		list.Sites = append(list.Sites, templates.Option{Value: site.Code, Label: site.Name + " (" + site.Code + ")"})
+	}
 	exportQuery := url.Values{}
 	for k, v := range c.QueryParams() {
 		if k != "cursor" {
