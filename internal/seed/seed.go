@@ -66,14 +66,15 @@ type Summary struct {
 	CheckedOut   int
 	Printers     int
 	Templates    int
+	Shipments    int
 }
 
 func (s Summary) String() string {
 	return fmt.Sprintf("demo data loaded: %d sites, %d users (password %q for every account), %d studies, "+
 		"%d participants with %d consents (%d withdrawals) and %d visits, %d samples (%d in freezer positions, %d checked out, %d on consent hold), "+
-		"%d label printers and %d label templates",
+		"%d label printers and %d label templates, %d shipments",
 		s.Sites, s.Users, DemoPassword, s.Studies, s.Participants, s.Consents, s.Withdrawals, s.Visits, s.Samples, s.Stored, s.CheckedOut, s.Held,
-		s.Printers, s.Templates)
+		s.Printers, s.Templates, s.Shipments)
 }
 
 // Empty reports whether the database has neither sites nor users yet. Sites count too: a
@@ -140,6 +141,10 @@ func DemoWith(ctx context.Context, d *db.DB, opts Options) (Summary, error) {
 		return sum, fmt.Errorf("seed: %w", err)
 	}
 	if err := demoSamples(ctx, a, clock, withdrawals, &sum); err != nil {
+		return sum, fmt.Errorf("seed: %w", err)
+	}
+	clock.at = time.Time{} // shipments happen now
+	if err := demoShipmentsSeed(ctx, a, &sum); err != nil {
 		return sum, fmt.Errorf("seed: %w", err)
 	}
 	return sum, nil

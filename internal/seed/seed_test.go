@@ -3,6 +3,7 @@ package seed_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"biobank/internal/audit"
@@ -26,8 +27,8 @@ func TestDemo_LoadsAConsistentDataSet(t *testing.T) {
 		t.Fatalf("audit chain after the seed: %+v %v", res, err)
 	}
 	var got struct {
-		Sites, Users, Studies, Participants, Consents, Withdrawals, Visits, Samples, Stored, CheckedOut, Held, Printers, Templates int
-		Unplaced, Misplaced, WithoutSPREC, HoldsByWithdrawal                                                                       int
+		Sites, Users, Studies, Participants, Consents, Withdrawals, Visits, Samples, Stored, CheckedOut, Held, Printers, Templates, Shipments int
+		Unplaced, Misplaced, WithoutSPREC, HoldsByWithdrawal                                                                                  int
 	}
 	err = d.Pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM sites), (SELECT count(*) FROM users), (SELECT count(*) FROM studies),
@@ -38,15 +39,15 @@ func TestDemo_LoadsAConsistentDataSet(t *testing.T) {
 		(SELECT count(*) FROM sample_positions p JOIN samples s ON s.id = p.sample_id WHERE s.status NOT IN ('stored', 'checked_out')),
 		(SELECT count(*) FROM samples WHERE processing <> '{}'::jsonb AND sprec = ''),
 		(SELECT count(*) FROM audit_events WHERE action = 'sample.consent_hold'),
-		(SELECT count(*) FROM printers), (SELECT count(*) FROM label_templates)`).Scan(
+		(SELECT count(*) FROM printers), (SELECT count(*) FROM label_templates), (SELECT count(*) FROM shipments)`).Scan(
 		&got.Sites, &got.Users, &got.Studies, &got.Participants, &got.Consents, &got.Withdrawals, &got.Visits, &got.Samples,
-		&got.Stored, &got.CheckedOut, &got.Held, &got.Unplaced, &got.Misplaced, &got.WithoutSPREC, &got.HoldsByWithdrawal, &got.Printers, &got.Templates)
+		&got.Stored, &got.CheckedOut, &got.Held, &got.Unplaced, &got.Misplaced, &got.WithoutSPREC, &got.HoldsByWithdrawal, &got.Printers, &got.Templates, &got.Shipments)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := seed.Summary{Sites: got.Sites, Users: got.Users, Studies: got.Studies, Participants: got.Participants,
 		Consents: got.Consents, Withdrawals: got.Withdrawals, Visits: got.Visits, Samples: got.Samples, Held: got.Held,
-		Stored: got.Stored, CheckedOut: got.CheckedOut, Printers: got.Printers, Templates: got.Templates}
+		Stored: got.Stored, CheckedOut: got.CheckedOut, Printers: got.Printers, Templates: got.Templates, Shipments: got.Shipments}
 	if sum != want {
 		t.Errorf("printed summary %+v\ndatabase holds    %+v", sum, want)
 	}
@@ -65,6 +66,23 @@ func TestDemo_LoadsAConsistentDataSet(t *testing.T) {
 	var processed int
 	if err := d.Pool.QueryRow(ctx, "SELECT count(*) FROM samples WHERE processing <> '{}'::jsonb").Scan(&processed); err != nil || processed == 0 {
 		t.Errorf("no processed samples (%v)", err)
+	}
+
+	// Shipments between the demo sites in every status.
+	var statuses []string
+	rows, err := d.Pool.Query(ctx, "SELECT DISTINCT status FROM shipments ORDER BY status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		statuses = append(statuses, s)
+	}
+	if got := strings.Join(statuses, ","); got != "cancelled,closed,dispatched,draft,partially_received,received" {
+		t.Errorf("demo shipments in the statuses %s", got)
 	}
 
 	var events int64
