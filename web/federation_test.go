@@ -56,6 +56,9 @@ func TestFederation_ShipsBetweenTwoInstances(t *testing.T) {
 	lux.api(t, "POST", "/api/v1/peers", luxAdmin, same).wantError(t, http.StatusUnprocessableEntity, "invalid", "accession_prefix")
 	dup := map[string]any{"instance": berDesc["instance"], "public_key": berDesc["public_key"], "accession_prefix": "DE", "sites": []string{"X-2"}, "reason": "x"}
 	lux.api(t, "POST", "/api/v1/peers", luxAdmin, dup).wantError(t, http.StatusConflict, "duplicate_peer", "instance")
+	// Nobody works at a partner's site here.
+	lux.api(t, "POST", "/api/v1/users", luxAdmin, map[string]any{"username": "intruder", "role": "technician", "site": "DE-BER",
+		"password": "a-long-password-1", "reason": "x"}).wantError(t, http.StatusUnprocessableEntity, "invalid", "site")
 
 	// Luxembourg packs and dispatches to Berlin's site.
 	ids := lux.mustAliquots(t, "nurse", "technician", 3)
@@ -89,6 +92,21 @@ func TestFederation_ShipsBetweenTwoInstances(t *testing.T) {
 	}
 	before = ber.state(t)
 	ber.api(t, "POST", "/api/v1/shipments/import", berTech, string(manifest)).wantError(t, http.StatusConflict, "replayed_manifest", "manifest")
+	// The same shipment's manifest fetched again (a new nonce) is the same shipment.
+	again := lux.api(t, "GET", "/api/v1/shipments/"+sh.Code+"/manifest", luxTech, nil).wantStatus(t, http.StatusOK).Body
+	ber.api(t, "POST", "/api/v1/shipments/import", berTech, string(again)).wantError(t, http.StatusConflict, "replayed_manifest", "manifest")
+	// A tube Luxembourg recorded as returned and sends again in another shipment exists in
+	// Berlin already: that manifest is refused whole.
+	luxManager := lux.usedToken(t, "manager")
+	lux.api(t, "POST", "/api/v1/shipments/"+sh.Code+"/discrepancies/"+ids[2]+"/resolve", luxManager,
+		map[string]string{"resolution": "returned", "reason": "courier brought it back"}).wantStatus(t, http.StatusOK)
+	var second shipmentJSON
+	lux.api(t, "POST", "/api/v1/shipments", luxTech, map[string]any{"destination": "DE-BER", "condition": "ambient"}).
+		wantStatus(t, http.StatusCreated).decode(t, &second)
+	lux.api(t, "POST", "/api/v1/shipments/"+second.Code+"/items", luxTech, map[string]string{"sample": ids[2]}).wantStatus(t, http.StatusCreated)
+	lux.api(t, "POST", "/api/v1/shipments/"+second.Code+"/dispatch", luxTech, "{}").wantStatus(t, http.StatusOK)
+	secondDoc := lux.api(t, "GET", "/api/v1/shipments/"+second.Code+"/manifest", luxTech, nil).wantStatus(t, http.StatusOK).Body
+	ber.api(t, "POST", "/api/v1/shipments/import", berTech, string(secondDoc)).wantError(t, http.StatusConflict, "accession_exists", "manifest")
 	ber.assertUnchanged(t, before)
 	var r receiptJSON
 	ber.api(t, "POST", "/api/v1/shipments/"+sh.Code+"/receive", berTech, map[string]any{"received": ids}).wantStatus(t, http.StatusOK).decode(t, &r)

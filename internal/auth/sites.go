@@ -25,6 +25,20 @@ type Site struct {
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// PeerID is set on a site of a partner instance, known here as a shipment's
+	// destination or origin; nobody works at it on this instance.
+	PeerID *int64 `json:"-"`
+}
+
+// staffable refuses a partner instance's site as the site of a user here.
+func (s Site) staffable() error {
+	if s.PeerID != nil {
+		return apperr.Invalid("site", fmt.Sprintf("%s is a site of a partner instance: its staff sign in there, not here.", s.Code))
+	}
+	if !s.Active {
+		return apperr.Invalid("site", fmt.Sprintf("The site %s is inactive.", s.Code))
+	}
+	return nil
 }
 
 // siteRecord is what the audit trail keeps of a site.

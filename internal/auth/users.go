@@ -95,8 +95,8 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (User
 		if err != nil {
 			return err
 		}
-		if !site.Active {
-			return apperr.Invalid("site", fmt.Sprintf("The site %s is inactive.", site.Code))
+		if err := site.staffable(); err != nil {
+			return err
 		}
 		u = User{Username: username, Role: role, SiteID: site.ID, Site: site, PasswordHash: hash, Active: true, PasswordChangedAt: s.Now()}
 		if err := tx.Omit("Site").Create(&u).Error; err != nil {
@@ -175,8 +175,8 @@ func (s *Service) UpdateUser(ctx context.Context, actor Actor, id int64, ch User
 				return err
 			}
 			if site.ID != u.SiteID {
-				if !site.Active {
-					return apperr.Invalid("site", fmt.Sprintf("The site %s is inactive.", site.Code))
+				if err := site.staffable(); err != nil {
+					return err
 				}
 				u.SiteID, u.Site = site.ID, site
 				actions = append(actions, "user.change_site")
