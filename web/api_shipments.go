@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -314,4 +315,28 @@ func (s *Server) apiImportShipment(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"code": sh.Code, "status": sh.Status, "items": len(full.Items)})
+}
+
+// apiReceiptReport answers the signed receipt report of a shipment as this instance sees
+// it, for the sending partner.
+func (s *Server) apiReceiptReport(c echo.Context) error {
+	doc, err := s.app.Shipments.BuildReceiptReport(c.Request().Context(), actor(c), c.Param("shipment"), *s.cfg.Identity)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+strings.ToUpper(c.Param("shipment"))+`.receipt.json"`)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
+}
+
+// apiApplyReceiptReport takes the partner's signed receipt report of a shipment sent to it.
+func (s *Server) apiApplyReceiptReport(c echo.Context) error {
+	doc, err := io.ReadAll(io.LimitReader(c.Request().Body, 2<<20))
+	if err != nil {
+		return &malformedError{Message: "The receipt report could not be read."}
+	}
+	if _, err := s.app.Shipments.ApplyReceiptReport(c.Request().Context(), actor(c), c.Param("shipment"), doc); err != nil {
+		return err
+	}
+	return s.apiShipment(c)
 }

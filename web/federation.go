@@ -100,3 +100,26 @@ func (s *Server) importManifest(c echo.Context) error {
 	}
 	return s.seeOther(c, templates.ShipmentPath(sh.Code), "Manifest of "+sh.Code+" imported and verified: scan the tubes as they come out of the package.")
 }
+
+// applyReceiptReportForm takes the partner's signed receipt report, uploaded on the
+// shipment's page.
+func (s *Server) applyReceiptReportForm(c echo.Context) error {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return s.renderShipment(c, http.StatusUnprocessableEntity, templates.ShipmentView{Error: "Choose the receipt report (.receipt.json) the partner sent."})
+	}
+	src, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	doc, err := io.ReadAll(io.LimitReader(src, 2<<20))
+	if err != nil {
+		return s.renderShipment(c, http.StatusUnprocessableEntity, templates.ShipmentView{Error: "The file could not be read."})
+	}
+	sh, err := s.app.Shipments.ApplyReceiptReport(c.Request().Context(), actor(c), c.Param("shipment"), doc)
+	if err != nil {
+		return s.shipmentRefusal(c, err, fh.Filename)
+	}
+	return s.seeOther(c, templates.ShipmentPath(sh.Code), "The partner's receipt report was verified and applied: the shipment is "+templates.ShipmentStatusLabel(sh.Status)+".")
+}

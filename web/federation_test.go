@@ -125,6 +125,29 @@ func TestFederation_ShipsBetweenTwoInstances(t *testing.T) {
 		t.Errorf("Berlin's trail of %s: %v", ids[0], trail)
 	}
 
+	// Berlin's signed receipt report, applied in Luxembourg on the shipment's page, brings
+	// Luxembourg's records in line: the shipment received, its tubes in Berlin's custody.
+	// A changed report or the same one twice is refused and changes nothing.
+	report := ber.api(t, "GET", "/api/v1/shipments/"+sh.Code+"/receipt", berTech, nil).wantStatus(t, http.StatusOK).Body
+	luxBefore := lux.state(t)
+	tamperedReport := bytes.Replace(report, []byte(`"state":"received"`), []byte(`"state":"lost"`), 1)
+	lux.api(t, "POST", "/api/v1/shipments/"+sh.Code+"/receipt", luxTech, string(tamperedReport)).wantError(t, http.StatusUnprocessableEntity, "bad_signature", "receipt")
+	lux.api(t, "POST", "/api/v1/shipments/"+sh.Code+"/receipt", luxTech, string(manifest)).wantError(t, http.StatusUnprocessableEntity, "malformed_receipt", "receipt")
+	lux.assertUnchanged(t, luxBefore)
+	page := "/shipments/" + sh.Code
+	luxBrowser := lux.signedIn(t, "technician")
+	luxBrowser.get(t, page).wantStatus(t, http.StatusOK).wantTestID(t, "receipt-report-form")
+	luxBrowser.upload(t, page, page+"/receipt", "file", sh.Code+".receipt.json", string(report)).wantRedirect(t, page)
+	if st := luxBrowser.get(t, page).wantTestID(t, "shipment-status").Text(); st != "received" {
+		t.Errorf("in Luxembourg after the receipt report the shipment is %q", st)
+	}
+	if got := lux.mustSample(t, ids[0]); got.Status != "received" || got.Site.Code != "DE-BER" {
+		t.Errorf("in Luxembourg %s is %s at %s after Berlin's report", ids[0], got.Status, got.Site.Code)
+	}
+	luxBefore = lux.state(t)
+	lux.api(t, "POST", "/api/v1/shipments/"+sh.Code+"/receipt", luxTech, string(report)).wantError(t, http.StatusConflict, "not_in_transit", "receipt")
+	lux.assertUnchanged(t, luxBefore)
+
 	// Berlin's chain of custody of the tube begins with Luxembourg's steps, carried in the
 	// manifest and marked as such (the parent's collection included), then Berlin's own.
 	var cust struct {

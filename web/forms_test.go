@@ -22,6 +22,7 @@ var formsWithoutRefusal = map[string]string{
 	"POST /storage/import":                           "a file upload (multipart), tested in storage_test.go",
 	"POST /storage/import/confirm":                   "appears only after an upload's preview, tested in storage_test.go",
 	"POST /shipments/import":                         "a file upload (multipart), tested in shipments_test.go",
+	"POST /shipments/:shipment/receipt":              "a file upload (multipart), tested in federation_test.go",
 	"POST /shipments/:shipment/dispatch":             "a button without fields (dispatching cannot be undone); its refusals are tested in shipments_test.go",
 	"POST /shipments/:shipment/items/:sample/remove": "a button without fields; tested in shipments_test.go",
 }

@@ -135,6 +135,8 @@ func (s *Server) routes() {
 	s.route("POST", "/shipments/:shipment/cancel", lab, s.cancelShipment)
 	s.route("POST", "/shipments/:shipment/receive", lab, s.receiveScanShipment)
 	s.route("POST", "/shipments/:shipment/discrepancies/:sample/resolve", managers, s.resolveDiscrepancyForm)
+	s.route("GET", "/shipments/:shipment/receipt", lab, s.apiReceiptReport)
+	s.route("POST", "/shipments/:shipment/receipt", lab, s.applyReceiptReportForm)
 	s.route("GET", "/admin/peers", adminOnly, s.peersPage)
 	s.route("POST", "/admin/peers", adminOnly, s.registerPeerForm)
 
@@ -214,6 +216,8 @@ func (s *Server) routes() {
 	s.route("POST", "/api/v1/shipments/:shipment/cancel", lab, s.apiCancelShipment)
 	s.route("POST", "/api/v1/shipments/:shipment/receive", lab, s.apiReceiveShipment)
 	s.route("POST", "/api/v1/shipments/:shipment/discrepancies/:sample/resolve", managers, s.apiResolveDiscrepancy)
+	s.route("GET", "/api/v1/shipments/:shipment/receipt", lab, s.apiReceiptReport)
+	s.route("POST", "/api/v1/shipments/:shipment/receipt", lab, s.apiApplyReceiptReport)
 	s.route("GET", "/api/v1/printers", signedIn, s.apiPrinters)
 	s.route("POST", "/api/v1/printers", adminOnly, s.apiCreatePrinter)
 	s.route("GET", "/api/v1/label-templates", signedIn, s.apiTemplates)

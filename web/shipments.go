@@ -96,6 +96,11 @@ func (s *Server) renderShipment(c echo.Context, status int, v templates.Shipment
 	v.CanResolve = (a.Role == auth.RoleManager || a.Role == auth.RoleAdmin) &&
 		(sh.Status == shipment.PartiallyReceived || sh.Status == shipment.Dispatched)
 	v.UNLines = shipment.UNLines(sh)
+	// Between instances: the receiver hands the sender a signed receipt report; the sender
+	// applies it here.
+	v.CanReport = sh.PeerID != nil && sh.Status != shipment.Dispatched
+	v.CanApplyReport = lab && a.SiteID == sh.OriginSiteID && sh.Destination != nil && sh.Destination.PeerID != nil &&
+		(sh.Status == shipment.Dispatched || sh.Status == shipment.PartiallyReceived)
 	boxes := map[string]int{}
 	for _, it := range sh.Items {
 		if it.Box == nil || it.Row == nil {

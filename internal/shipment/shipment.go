@@ -52,6 +52,8 @@ type Shipment struct {
 	Destination         *auth.Site       `json:"-" gorm:"foreignKey:DestinationSiteID"`
 	DestinationExternal string           `json:"-"`
 	ExternalCountry     *string          `json:"-" gorm:"column:destination_country"`
+	// PeerID is the partner instance a shipment came from (imported from its manifest).
+	PeerID *int64 `json:"-"`
 	Condition           string           `json:"condition"`
 	Courier             string           `json:"courier"`
 	Tracking            string           `json:"tracking"`
