@@ -332,6 +332,16 @@ func (s *Service) importItem(tx *db.Tx, actor auth.Actor, peer Peer, origin, des
 	}
 	if id, ok := ids[it.Parent]; ok {
 		smp.ParentID = &id
+	} else if it.Parent != "" {
+		// A parent that an earlier shipment brought here is linked too; one still at the
+		// partner is known by its accession ID and the custody the manifest carries.
+		var parents []int64
+		if err := tx.Raw("SELECT id FROM samples WHERE accession = ?", it.Parent).Scan(&parents).Error; err != nil {
+			return 0, err
+		}
+		if len(parents) == 1 {
+			smp.ParentID = &parents[0]
+		}
 	}
 	if err := tx.Omit(clause.Associations).Create(&smp).Error; err != nil {
 		if db.IsUniqueViolation(err) {
