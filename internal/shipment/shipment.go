@@ -43,32 +43,32 @@ var Conditions = map[string]string{"ambient": "ambient", "2-8c": "2–8 °C", "d
 
 // Shipment is a package of samples on its way.
 type Shipment struct {
-	ID                  int64            `json:"-"`
-	Code                string           `json:"code"`
-	Status              string           `json:"status"`
-	OriginSiteID        int64            `json:"-"`
-	Origin              auth.Site        `json:"-" gorm:"foreignKey:OriginSiteID"`
-	DestinationSiteID   *int64           `json:"-"`
-	Destination         *auth.Site       `json:"-" gorm:"foreignKey:DestinationSiteID"`
-	DestinationExternal string           `json:"-"`
-	ExternalCountry     *string          `json:"-" gorm:"column:destination_country"`
+	ID                  int64      `json:"-"`
+	Code                string     `json:"code"`
+	Status              string     `json:"status"`
+	OriginSiteID        int64      `json:"-"`
+	Origin              auth.Site  `json:"-" gorm:"foreignKey:OriginSiteID"`
+	DestinationSiteID   *int64     `json:"-"`
+	Destination         *auth.Site `json:"-" gorm:"foreignKey:DestinationSiteID"`
+	DestinationExternal string     `json:"-"`
+	ExternalCountry     *string    `json:"-" gorm:"column:destination_country"`
 	// PeerID is the partner instance a shipment came from (imported from its manifest).
-	PeerID *int64 `json:"-"`
-	Condition           string           `json:"condition"`
-	Courier             string           `json:"courier"`
-	Tracking            string           `json:"tracking"`
-	DataLogger          string           `json:"data_logger"`
-	Responsible         string           `json:"responsible"`
-	DryIceKg            *decimal.Decimal `json:"dry_ice_kg"`
-	CreatedBy           *int64           `json:"-"`
-	CreatedAt           time.Time        `json:"created_at"`
-	DispatchedAt        *time.Time       `json:"dispatched_at"`
-	ReceivedAt          *time.Time       `json:"received_at"`
-	ArrivalCondition    string           `json:"arrival_condition"`
-	ArrivalTemperature  *decimal.Decimal `json:"arrival_temperature"`
-	Excursion           string           `json:"excursion"`
-	Items               []Item           `json:"-" gorm:"foreignKey:ShipmentID"`
-	Unexpected          []Unexpected     `json:"-" gorm:"foreignKey:ShipmentID"`
+	PeerID             *int64           `json:"-"`
+	Condition          string           `json:"condition"`
+	Courier            string           `json:"courier"`
+	Tracking           string           `json:"tracking"`
+	DataLogger         string           `json:"data_logger"`
+	Responsible        string           `json:"responsible"`
+	DryIceKg           *decimal.Decimal `json:"dry_ice_kg"`
+	CreatedBy          *int64           `json:"-"`
+	CreatedAt          time.Time        `json:"created_at"`
+	DispatchedAt       *time.Time       `json:"dispatched_at"`
+	ReceivedAt         *time.Time       `json:"received_at"`
+	ArrivalCondition   string           `json:"arrival_condition"`
+	ArrivalTemperature *decimal.Decimal `json:"arrival_temperature"`
+	Excursion          string           `json:"excursion"`
+	Items              []Item           `json:"-" gorm:"foreignKey:ShipmentID"`
+	Unexpected         []Unexpected     `json:"-" gorm:"foreignKey:ShipmentID"`
 }
 
 // DestinationName is where the shipment goes, for people and the API.
