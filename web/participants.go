@@ -95,9 +95,9 @@ func (s *Server) renderEnrol(c echo.Context, status int, f templates.Form) error
 }
 
 func (s *Server) enrol(c echo.Context) error {
-	f := formFrom(c, "study", "pseudonym", "site", "sex", "birth_year", "enrolled_on")
+	f := formFrom(c, "study", "pseudonym", "site", "sex", "birth_year", "enrolled_on", "diagnosis")
 	in := participant.EnrolInput{Study: f.Value("study"), Pseudonym: f.Value("pseudonym"), Site: f.Value("site"),
-		Sex: f.Value("sex"), EnrolledOn: f.Value("enrolled_on")}
+		Sex: f.Value("sex"), EnrolledOn: f.Value("enrolled_on"), Diagnosis: f.Value("diagnosis")}
 	year, err := formInt(f, "birth_year", "year of birth", false)
 	if err == nil {
 		if year != 0 {

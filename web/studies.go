@@ -185,12 +185,13 @@ func formDecimal(f templates.Form, name, label string, required bool) (decimal.D
 }
 
 func (s *Server) updateStudy(c echo.Context) error {
-	f := formFrom(c, "name", "pseudonym_pattern", "pseudonym_scheme", "active", "outside_eea_consent", "reason")
+	f := formFrom(c, "name", "pseudonym_pattern", "pseudonym_scheme", "active", "outside_eea_consent", "default_diagnosis", "reason")
+	diagnosis := f.Value("default_diagnosis")
 	active, outside := f.Value("active") == "true", f.Value("outside_eea_consent") == "true"
 	f.Values["active"], f.Values["outside_eea_consent"] = strconv.FormatBool(active), strconv.FormatBool(outside)
 	_, err := s.app.Studies.Update(c.Request().Context(), actor(c), c.Param("study"), study.Input{Name: f.Value("name"),
 		PseudonymPattern: f.Value("pseudonym_pattern"), PseudonymScheme: checkcode.Scheme(f.Value("pseudonym_scheme")),
-		Active: &active, OutsideEEAConsent: &outside, Reason: f.Value("reason")})
+		Active: &active, OutsideEEAConsent: &outside, DefaultDiagnosis: &diagnosis, Reason: f.Value("reason")})
 	if err != nil {
 		if formError(&f, err) {
 			return s.renderStudy(c, http.StatusUnprocessableEntity, "settings", &f)

@@ -10,6 +10,7 @@ type enrolEvent struct {
 	Sex               *string `json:"sex"`
 	BirthYear         *int    `json:"birth_year"`
 	EnrolledOn        string  `json:"enrolled_on"`
+	Diagnosis         string  `json:"diagnosis,omitempty"`
 }
 
 // AuditPayload marks enrolEvent as an audit payload.
@@ -19,6 +20,7 @@ func (enrolEvent) AuditPayload() {}
 type enrolExistingEvent struct {
 	Study      string `json:"study"`
 	EnrolledOn string `json:"enrolled_on"`
+	Diagnosis  string `json:"diagnosis,omitempty"`
 }
 
 // AuditPayload marks enrolExistingEvent as an audit payload.

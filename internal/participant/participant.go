@@ -43,7 +43,9 @@ type Enrolment struct {
 	Study         study.Study `json:"-" gorm:"foreignKey:StudyID"`
 	SiteID        int64       `json:"-"`
 	EnrolledOn    time.Time   `json:"enrolled_on"`
-	CreatedAt     time.Time   `json:"-"`
+	// Diagnosis is the participant's ICD-10 code in this study ("" when none).
+	Diagnosis string    `json:"diagnosis"`
+	CreatedAt time.Time `json:"-"`
 }
 
 // Sexes are the MIABIS donor sex values.
@@ -72,6 +74,8 @@ type EnrolInput struct {
 	Sex        string `json:"sex"`
 	BirthYear  *int   `json:"birth_year"`
 	EnrolledOn string `json:"enrolled_on"`
+	// Diagnosis is an ICD-10 code; empty takes the study's default.
+	Diagnosis string `json:"diagnosis"`
 }
 
 // mayEnrol is who registers participants.
@@ -119,6 +123,10 @@ func (s *Service) EnrolTx(tx *db.Tx, actor auth.Actor, in EnrolInput) (Participa
 	if err != nil {
 		return p, err
 	}
+	diagnosis, err := study.ParseICD10("diagnosis", in.Diagnosis)
+	if err != nil {
+		return p, err
+	}
 	// Read the study before the transaction: ByCode takes its own connection, and holding
 	// the transaction's connection while waiting for a second one exhausts the pool when
 	// as many enrolments run at once as the pool has connections.
@@ -144,7 +152,10 @@ func (s *Service) EnrolTx(tx *db.Tx, actor auth.Actor, in EnrolInput) (Participa
 			}
 			return err
 		}
-		enr := Enrolment{ParticipantID: p.ID, StudyID: st.ID, SiteID: p.SiteID, EnrolledOn: enrolledOn}
+		if diagnosis == "" {
+			diagnosis = st.DefaultDiagnosis
+		}
+		enr := Enrolment{ParticipantID: p.ID, StudyID: st.ID, SiteID: p.SiteID, EnrolledOn: enrolledOn, Diagnosis: diagnosis}
 		if err := tx.Omit(clause.Associations).Create(&enr).Error; err != nil {
 			return err
 		}
@@ -152,7 +163,7 @@ func (s *Service) EnrolTx(tx *db.Tx, actor auth.Actor, in EnrolInput) (Participa
 		p.Enrolments = []Enrolment{enr}
 		e := actor.Entry("participant.enrol", "participant", p.Pseudonym)
 		e.After = enrolEvent{Study: st.Code, Site: p.Site.Code, ExternalPseudonym: p.External,
-			Sex: p.Sex, BirthYear: p.BirthYear, EnrolledOn: enrolledOn.Format("2006-01-02")}
+			Sex: p.Sex, BirthYear: p.BirthYear, EnrolledOn: enrolledOn.Format("2006-01-02"), Diagnosis: diagnosis}
 		tx.Record(e)
 		return nil
 	}()
@@ -190,7 +201,7 @@ func (s *Service) EnrolExistingTx(tx *db.Tx, actor auth.Actor, pseudonym, studyC
 	if err != nil {
 		return err
 	}
-	enr := Enrolment{ParticipantID: p.ID, StudyID: st.ID, SiteID: p.SiteID, EnrolledOn: on}
+	enr := Enrolment{ParticipantID: p.ID, StudyID: st.ID, SiteID: p.SiteID, EnrolledOn: on, Diagnosis: st.DefaultDiagnosis}
 	if err := tx.Omit(clause.Associations).Create(&enr).Error; err != nil {
 		if db.IsUniqueViolation(err) {
 			return apperr.Conflict("already_enrolled", "study", fmt.Sprintf("%s is already enrolled in %s.", p.Pseudonym, st.Code))
@@ -198,7 +209,7 @@ func (s *Service) EnrolExistingTx(tx *db.Tx, actor auth.Actor, pseudonym, studyC
 		return err
 	}
 	e := actor.Entry("participant.enrol", "participant", p.Pseudonym)
-	e.After = enrolExistingEvent{Study: st.Code, EnrolledOn: on.Format("2006-01-02")}
+	e.After = enrolExistingEvent{Study: st.Code, EnrolledOn: on.Format("2006-01-02"), Diagnosis: st.DefaultDiagnosis}
 	tx.Record(e)
 	return nil
 }

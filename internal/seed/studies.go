@@ -49,7 +49,7 @@ type demoStudy struct {
 
 var demoStudies = []demoStudy{
 	{
-		in: study.Input{Code: "IBD", Name: "Inflammatory bowel disease cohort"},
+		in: study.Input{Code: "IBD", Name: "Inflammatory bowel disease cohort", DefaultDiagnosis: ptr("K50")},
 		visits: []study.VisitInput{
 			{Code: "BASELINE", Name: "Baseline", DayOffset: 0, WindowAfter: 14, Requirements: []study.RequirementInput{edtaPlasma, serum, pbmc, paxRNA, stool}},
 			{Code: "M3", Name: "Month 3", DayOffset: 91, WindowBefore: 14, WindowAfter: 14, Requirements: []study.RequirementInput{edtaPlasma, serum, stool}},
@@ -63,7 +63,7 @@ var demoStudies = []demoStudy{
 		retire: "1.0",
 	},
 	{
-		in: study.Input{Code: "RA", Name: "Rheumatic diseases cohort"},
+		in: study.Input{Code: "RA", Name: "Rheumatic diseases cohort", DefaultDiagnosis: ptr("M06")},
 		visits: []study.VisitInput{
 			{Code: "BASELINE", Name: "Baseline", DayOffset: 0, WindowAfter: 14, Requirements: []study.RequirementInput{edtaPlasma, serum, paxRNA, urine}},
 			{Code: "M6", Name: "Month 6", DayOffset: 182, WindowBefore: 21, WindowAfter: 21, Requirements: []study.RequirementInput{edtaPlasma, serum, urine}},
@@ -72,7 +72,7 @@ var demoStudies = []demoStudy{
 		versions: []study.DocumentInput{{Version: "1.0", Tiers: []string{"storage", "genetic", "sharing"}}},
 	},
 	{
-		in: study.Input{Code: "MS", Name: "Multiple sclerosis cohort", PseudonymPattern: "MS-[0-9]{6}",
+		in: study.Input{Code: "MS", Name: "Multiple sclerosis cohort", DefaultDiagnosis: ptr("G35"), PseudonymPattern: "MS-[0-9]{6}",
 			PseudonymScheme: checkcode.SchemeNone, Reason: "the MS network's trusted third party issues MS-nnnnnn without check characters"},
 		visits: []study.VisitInput{
 			{Code: "BASELINE", Name: "Baseline with lumbar puncture", DayOffset: 0, WindowAfter: 21, Requirements: []study.RequirementInput{edtaPlasma, serum, pbmc, csf}},
@@ -158,6 +158,14 @@ func demoStudiesAndParticipants(ctx context.Context, a *app.App, admin auth.Acto
 				pl := participantPlan{site: site.Code, nurse: nurse, study: st.Code, version: version,
 					in: participant.EnrolInput{Study: st.Code, EnrolledOn: enrolled.Format("2006-01-02"),
 						Sex: []string{"female", "male"}[rng.IntN(2)], BirthYear: ptr(1945 + rng.IntN(60))}}
+				// Some of the IBD cohort have ulcerative colitis, some of the RA cohort
+				// seropositive arthritis; the rest take the cohort's default.
+				switch {
+				case st.Code == "IBD" && i%3 == 2:
+					pl.in.Diagnosis = "K51"
+				case st.Code == "RA" && i%4 == 0:
+					pl.in.Diagnosis = "M05"
+				}
 				if st.PseudonymPattern != "" {
 					pl.in.Pseudonym = fmt.Sprintf("MS-%06d", 100000+len(plans))
 				} else if pl.in.Pseudonym, err = st.PseudonymScheme.Generate(seededReader{rng}); err != nil {

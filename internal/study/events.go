@@ -16,6 +16,7 @@ type studyRecord struct {
 	PseudonymPattern  string `json:"pseudonym_pattern"`
 	PseudonymScheme   string `json:"pseudonym_scheme"`
 	OutsideEEAConsent bool   `json:"outside_eea_consent,omitempty"`
+	DefaultDiagnosis  string `json:"default_diagnosis,omitempty"`
 	Active            bool   `json:"active"`
 }
 
@@ -23,7 +24,7 @@ type studyRecord struct {
 func (studyRecord) AuditPayload() {}
 
 func (s Study) record() studyRecord {
-	return studyRecord{Code: s.Code, Name: s.Name, PseudonymPattern: s.PseudonymPattern, PseudonymScheme: string(s.PseudonymScheme), OutsideEEAConsent: s.OutsideEEAConsent, Active: s.Active}
+	return studyRecord{Code: s.Code, Name: s.Name, PseudonymPattern: s.PseudonymPattern, PseudonymScheme: string(s.PseudonymScheme), OutsideEEAConsent: s.OutsideEEAConsent, DefaultDiagnosis: s.DefaultDiagnosis, Active: s.Active}
 }
 
 type requirementRecord struct {

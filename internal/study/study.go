@@ -29,12 +29,15 @@ type Study struct {
 	PseudonymScheme  checkcode.Scheme `json:"pseudonym_scheme"`
 	// OutsideEEAConsent: samples of this study go to a destination outside the EU/EEA only
 	// when the participant's consent grants the outside_eea tier too.
-	OutsideEEAConsent bool              `json:"outside_eea_consent" gorm:"column:outside_eea_consent"`
-	Active            bool              `json:"active"`
-	CreatedAt         time.Time         `json:"created_at"`
-	UpdatedAt         time.Time         `json:"-"`
-	Visits            []VisitDefinition `json:"visits,omitempty" gorm:"foreignKey:StudyID"`
-	Documents         []ConsentDocument `json:"consent_documents,omitempty" gorm:"foreignKey:StudyID"`
+	OutsideEEAConsent bool `json:"outside_eea_consent" gorm:"column:outside_eea_consent"`
+	// DefaultDiagnosis is the cohort's ICD-10 code, a new enrolment's diagnosis unless
+	// another is given ("" for none).
+	DefaultDiagnosis string            `json:"default_diagnosis"`
+	Active           bool              `json:"active"`
+	CreatedAt        time.Time         `json:"created_at"`
+	UpdatedAt        time.Time         `json:"-"`
+	Visits           []VisitDefinition `json:"visits,omitempty" gorm:"foreignKey:StudyID"`
+	Documents        []ConsentDocument `json:"consent_documents,omitempty" gorm:"foreignKey:StudyID"`
 }
 
 // Service manages studies.
@@ -60,9 +63,11 @@ type Input struct {
 	PseudonymCheck *bool `json:"pseudonym_check"`
 	// OutsideEEAConsent, when given, sets whether destinations outside the EU/EEA need the
 	// outside_eea consent tier.
-	OutsideEEAConsent *bool  `json:"outside_eea_consent"`
-	Active            *bool  `json:"active"`
-	Reason            string `json:"reason"`
+	OutsideEEAConsent *bool `json:"outside_eea_consent"`
+	// DefaultDiagnosis, when given, sets the cohort's ICD-10 code ("" for none).
+	DefaultDiagnosis *string `json:"default_diagnosis"`
+	Active           *bool   `json:"active"`
+	Reason           string  `json:"reason"`
 }
 
 var studyCodePattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,15}$`)
@@ -95,6 +100,13 @@ func (in *Input) check(withCode bool) error {
 		if *in.PseudonymCheck {
 			in.PseudonymScheme = checkcode.SchemeBiobankV1
 		}
+	}
+	if in.DefaultDiagnosis != nil {
+		code, err := ParseICD10("default_diagnosis", *in.DefaultDiagnosis)
+		if err != nil {
+			return err
+		}
+		in.DefaultDiagnosis = &code
 	}
 	if in.PseudonymScheme != "" && !in.PseudonymScheme.Known() {
 		return apperr.Invalid("pseudonym_scheme", fmt.Sprintf("The pseudonym check is one of %s, %s or %s.",
@@ -146,6 +158,9 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in Input) (Study
 	if in.OutsideEEAConsent != nil {
 		st.OutsideEEAConsent = *in.OutsideEEAConsent
 	}
+	if in.DefaultDiagnosis != nil {
+		st.DefaultDiagnosis = *in.DefaultDiagnosis
+	}
 	if err := st.checkScheme(in.Reason); err != nil {
 		return Study{}, err
 	}
@@ -194,6 +209,9 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, code string, in 
 		}
 		if in.OutsideEEAConsent != nil {
 			st.OutsideEEAConsent = *in.OutsideEEAConsent
+		}
+		if in.DefaultDiagnosis != nil {
+			st.DefaultDiagnosis = *in.DefaultDiagnosis
 		}
 		if err := st.checkScheme(reason); err != nil {
 			return err

@@ -403,3 +403,16 @@ func TestList_ReturnsStudiesWithSchedulesByCode(t *testing.T) {
 		t.Errorf("IBD visits = %+v, want BASELINE then M3 (by day offset)", v)
 	}
 }
+
+func TestParseICD10_TakesCodesAndRefusesFreeText(t *testing.T) {
+	for in, want := range map[string]string{"K50": "K50", " k51.0 ": "K51.0", "M06.9": "M06.9", "G35": "G35", "": ""} {
+		if got, err := study.ParseICD10("diagnosis", in); err != nil || got != want {
+			t.Errorf("ParseICD10(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"Crohn's disease", "K5", "50K", "K50.12345", "K50-1"} {
+		if _, err := study.ParseICD10("diagnosis", in); err == nil {
+			t.Errorf("ParseICD10(%q) accepted", in)
+		}
+	}
+}
