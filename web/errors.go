@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -69,6 +70,10 @@ func classify(err error) (status int, body apiErrorBody) {
 	if n, ok := apperr.AsNotFound(err); ok {
 		return http.StatusNotFound, apiErrorBody{Code: "not_found", Message: n.Error()}
 	}
+	var fr *fhirRefusal
+	if errors.As(err, &fr) {
+		return http.StatusBadRequest, apiErrorBody{Code: "malformed", Message: fr.msg}
+	}
 	var me *malformedError
 	if errors.As(err, &me) {
 		return http.StatusBadRequest, apiErrorBody{Code: "malformed", Message: me.Message, Field: me.Field}
@@ -110,6 +115,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if status >= 500 {
 		slog.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
+	}
+	if strings.HasPrefix(c.Request().URL.Path, fhirPrefix) {
+		if status == http.StatusUnauthorized {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="biobank"`)
+		}
+		_ = fhirError(c, status, body)
+		return
 	}
 	if isAPI(c) || prefersJSON(c) {
 		if status == http.StatusUnauthorized {

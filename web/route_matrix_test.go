@@ -143,6 +143,9 @@ var routeMatrix = map[string]matrixRow{
 	"GET /audit":                                              managerRow,
 	"POST /audit/verify":                                      managerRow,
 	"GET /audit/export.csv":                                   managerRow,
+	"GET /fhir/metadata":                                      anyRoleRow,
+	"GET /fhir/:type":                                         anyRoleRow,
+	"GET /fhir/:type/:id":                                     siteAny,
 	"GET /api/v1/me":                                          anyRoleRow,
 	"GET /api/v1/sites":                                       anyRoleRow,
 	"POST /api/v1/sites":                                      adminRow,
@@ -273,13 +276,16 @@ func TestRouteMatrix(t *testing.T) {
 		if strings.HasPrefix(path, "/admin/users/") {
 			id = strconv.FormatInt(staff[auth.RoleNurse].ID, 10)
 		}
+		if strings.HasPrefix(path, "/fhir/") {
+			id = code
+		}
 		siteCode := code
 		if strings.HasPrefix(path, "/admin/sites/") {
 			siteCode = "LUX"
 		}
 		r := strings.NewReplacer(":pseudonym", pseudonym, ":code", siteCode, ":barcode", box.Barcode, ":position", "A1",
 			":freezer", strconv.FormatInt(freezer.ID, 10), ":rack", strconv.FormatInt(rack.ID, 10), ":study", "IBD",
-			":visit", "BASELINE", ":version", "1.0", ":file", code+".png", ":shipment", sh.Code, ":sample", code, ":id", id, ":token", strconv.FormatInt(token.ID, 10), ":username", "nurse")
+			":visit", "BASELINE", ":version", "1.0", ":file", code+".png", ":shipment", sh.Code, ":sample", code, ":id", id, ":token", strconv.FormatInt(token.ID, 10), ":username", "nurse", ":type", "Specimen")
 		_ = method
 		return r.Replace(path)
 	}
@@ -322,7 +328,7 @@ func TestRouteMatrix(t *testing.T) {
 		row := routeMatrix[rt]
 		method, pattern, _ := strings.Cut(rt, " ")
 		path := concrete(rt)
-		api := strings.HasPrefix(pattern, "/api/")
+		api := strings.HasPrefix(pattern, "/api/") || strings.HasPrefix(pattern, "/fhir/")
 		for _, c := range callers {
 			before := a.state(t)
 			var status int

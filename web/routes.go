@@ -150,6 +150,11 @@ func (s *Server) routes() {
 	s.route("POST", "/audit/verify", managers, s.auditVerifyPage)
 	s.route("GET", "/audit/export.csv", managers, s.auditExportCSV)
 
+	// FHIR R4, read-only, with the API's tokens.
+	s.route("GET", "/fhir/metadata", signedIn, s.fhirMetadata)
+	s.route("GET", "/fhir/:type", signedIn, s.fhirSearch)
+	s.route("GET", "/fhir/:type/:id", signedIn, s.fhirRead)
+
 	// JSON API.
 	s.route("GET", "/api/v1/me", signedIn, s.apiMe)
 	s.route("GET", "/api/v1/sites", signedIn, s.apiSites)

@@ -10,6 +10,7 @@ import (
 	"biobank/internal/auth"
 	"biobank/internal/consent"
 	"biobank/internal/db"
+	"biobank/internal/fhir"
 	"biobank/internal/participant"
 	"biobank/internal/printing"
 	"biobank/internal/sample"
@@ -38,6 +39,7 @@ type App struct {
 	Storage      *storage.Service
 	Printing     *printing.Service
 	Shipments    *shipment.Service
+	FHIR         *fhir.Service
 }
 
 // New builds the services on d. Order follows the collaborators: samples free their
@@ -66,5 +68,6 @@ func New(d *db.DB, cfg Config) *App {
 	a.Printing.Now = now
 	a.Shipments = shipment.NewService(d, a.Samples)
 	a.Shipments.Now = now
+	a.FHIR = fhir.NewService(d, a.Samples, a.Samples.Prefix)
 	return a
 }
