@@ -46,7 +46,7 @@ func (s *Service) SpecimenOf(smp sample.Sample, diagnosis string) Specimen {
 			Quantity: &Quantity{Value: json.Number(smp.InitialVolume.String()), Unit: smp.Unit, System: UCUM, Code: ucum(smp.Unit)}},
 	}
 	if smp.TubeBarcode != nil {
-		sp.Identifier = append(sp.Identifier, Identifier{System: s.AccessionSystem + "/tube-barcode", Value: *smp.TubeBarcode})
+		sp.Identifier = append(sp.Identifier, Identifier{System: s.TubeSystem, Value: *smp.TubeBarcode})
 	}
 	if m, ok := materialTypes[smp.SpecimenType]; ok {
 		sp.Type = &CodeableConcept{Coding: []Coding{{System: SNOMED, Code: m.snomed, Display: m.snomedDisplay},
@@ -72,7 +72,7 @@ func (s *Service) SpecimenOf(smp sample.Sample, diagnosis string) Specimen {
 		Type:             &CodeableConcept{Coding: []Coding{{System: SNOMED, Code: "83059008", Display: "Tube, device"}}, Text: smp.Container},
 		SpecimenQuantity: &Quantity{Value: json.Number(smp.Volume.String()), Unit: smp.Unit, System: UCUM, Code: ucum(smp.Unit)}}}
 	if smp.TubeBarcode != nil {
-		sp.Container[0].Identifier = []Identifier{{System: s.AccessionSystem + "/tube-barcode", Value: *smp.TubeBarcode}}
+		sp.Container[0].Identifier = []Identifier{{System: s.TubeSystem, Value: *smp.TubeBarcode}}
 	}
 	if p, err := sample.ProcessingOf(smp); err == nil {
 		sp.Processing, sp.Extension = processingSteps(p, smp, sp.Extension)

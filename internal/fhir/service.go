@@ -17,22 +17,25 @@ import (
 type Service struct {
 	DB      *db.DB
 	Samples *sample.Service
-	// AccessionSystem and PseudonymSystem are the identifier systems of this instance's
-	// accession IDs and pseudonyms.
-	AccessionSystem, PseudonymSystem string
+	// AccessionSystem, TubeSystem and PseudonymSystem are the identifier systems of this
+	// instance's accession IDs, tube barcodes and pseudonyms.
+	AccessionSystem, TubeSystem, PseudonymSystem string
 }
 
 // NewService returns the FHIR view of d; prefix is the instance's accession prefix, which
 // names its identifier systems.
 func NewService(d *db.DB, samples *sample.Service, prefix string) *Service {
-	return &Service{DB: d, Samples: samples, AccessionSystem: "urn:biobank:" + strings.ToLower(prefix) + ":accession",
-		PseudonymSystem: "urn:biobank:" + strings.ToLower(prefix) + ":pseudonym"}
+	base := "urn:biobank:" + strings.ToLower(prefix) + ":"
+	return &Service{DB: d, Samples: samples, AccessionSystem: base + "accession", TubeSystem: base + "tube-barcode", PseudonymSystem: base + "pseudonym"}
 }
 
 // Specimen reads one sample as a Specimen; another site's sample is forbidden to staff of
 // one site.
 func (s *Service) Specimen(ctx context.Context, actor auth.Actor, id string) (Specimen, error) {
 	smp, err := s.Samples.Get(ctx, actor, codeOf(id))
+	if _, invalid := apperr.AsValidation(err); invalid {
+		return Specimen{}, apperr.NotFound("Specimen", id) // a FHIR id names a resource or nothing
+	}
 	if err != nil {
 		return Specimen{}, err
 	}
