@@ -224,3 +224,63 @@ func fhirSelf(c echo.Context) string {
 	u := url.URL{Scheme: c.Scheme(), Host: c.Request().Host, Path: c.Request().URL.Path, RawQuery: c.Request().URL.RawQuery}
 	return u.String()
 }
+
+// apiExportFHIR streams the bulk feed: NDJSON, one transaction Bundle per participant.
+func (s *Server) apiExportFHIR(c echo.Context) error {
+	var since time.Time
+	if v := strings.TrimSpace(c.QueryParam("since")); v != "" {
+		t, err := parseWhen("since", v, false)
+		if err != nil {
+			return err
+		}
+		since = t
+	}
+	if err := fhirParamsAPI(c, "study", "since"); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "application/fhir+ndjson")
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="biobank-fhir.ndjson"`)
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	w := &lazyWriter{c: c}
+	err := s.app.FHIR.Export(c.Request().Context(), actor(c), strings.ToUpper(strings.TrimSpace(c.QueryParam("study"))), since, w)
+	if err != nil && w.started {
+		abortStream(c, "FHIR export", err) // a cut-off feed must not look complete
+	}
+	if err == nil && !w.started {
+		c.Response().WriteHeader(http.StatusOK) // nothing changed since: an empty feed
+	}
+	return err
+}
+
+// fhirParamsAPI refuses query parameters an export does not take (a misspelt filter
+// would otherwise export everything).
+func fhirParamsAPI(c echo.Context, allowed ...string) error {
+	for name := range c.QueryParams() {
+		if !contains(allowed, name) {
+			return &malformedError{Field: name, Message: "Unknown parameter " + strconv.Quote(name) + "; this export takes " + strings.Join(allowed, " and ") + "."}
+		}
+	}
+	return nil
+}
+
+// lazyWriter starts the response with its first byte, so that an error before any
+// output still gets its own status and body.
+type lazyWriter struct {
+	c       echo.Context
+	started bool
+}
+
+func (w *lazyWriter) Write(p []byte) (int, error) {
+	if !w.started {
+		w.started = true
+		w.c.Response().WriteHeader(http.StatusOK)
+	}
+	return w.c.Response().Write(p)
+}
+
+// Flush sends what was written so far.
+func (w *lazyWriter) Flush() {
+	if w.started {
+		w.c.Response().Flush()
+	}
+}

@@ -124,3 +124,98 @@ func TestFHIR_ReadsSearchesAndRefuses(t *testing.T) {
 		t.Errorf("KIEL's technician finds LUX's specimens: %v", b["entry"])
 	}
 }
+
+// fhirStore is a FHIR server's content as a loader leaves it after applying transaction
+// Bundles of PUTs: the last resource put under each URL.
+type fhirStore map[string]string
+
+// load applies an NDJSON export, each line a transaction Bundle valid against the R4
+// schema; it returns the pseudonyms whose Patient the feed carried.
+func (st fhirStore) load(t *testing.T, ndjson []byte) []string {
+	t.Helper()
+	var patients []string
+	for _, line := range strings.Split(strings.TrimSpace(string(ndjson)), "\n") {
+		if line == "" {
+			continue
+		}
+		fhirschema.Validate(t, []byte(line))
+		var b struct {
+			Type  string
+			Entry []struct {
+				Resource json.RawMessage
+				Request  struct{ Method, URL string }
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &b); err != nil || b.Type != "transaction" {
+			t.Fatalf("not a transaction bundle: %v %s", err, line)
+		}
+		for _, e := range b.Entry {
+			if e.Request.Method != "PUT" {
+				t.Errorf("entry %s is %s, want PUT (update as create)", e.Request.URL, e.Request.Method)
+			}
+			st[e.Request.URL] = string(e.Resource)
+			if strings.HasPrefix(e.Request.URL, "Patient/") {
+				patients = append(patients, strings.TrimPrefix(e.Request.URL, "Patient/"))
+			}
+		}
+	}
+	return patients
+}
+
+// TestFHIRExport_IncrementalRunConverges: a loader that applied the full feed and then
+// the feed since its last run holds exactly what a fresh full load holds; the incremental
+// feed carries the participants that changed and not the others.
+func TestFHIRExport_IncrementalRunConverges(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, web.Config{})
+	a.seedLab(t)
+	manager := a.usedToken(t, "manager")
+	a.api(t, "PATCH", "/api/v1/studies/IBD", a.usedToken(t, "admin"), map[string]any{"default_diagnosis": "K51", "reason": "cohort"}).wantStatus(t, http.StatusOK)
+	untouched := a.mustSample(t, a.mustAliquots(t, "nurse", "technician", 2)[0]).Participant.Pseudonym
+	changing := a.mustAliquots(t, "nurse", "technician", 2)
+	export := func(since string) []byte {
+		t.Helper()
+		path := "/api/v1/export/fhir?study=IBD"
+		if since != "" {
+			path += "&since=" + url.QueryEscape(since)
+		}
+		r := a.api(t, "GET", path, manager, nil).wantStatus(t, http.StatusOK)
+		if ct := r.Header.Get("Content-Type"); ct != "application/fhir+ndjson" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		return r.Body
+	}
+	loaded := fhirStore{}
+	if got := loaded.load(t, export("")); len(got) != 2 {
+		t.Fatalf("the full feed carries %d patients, want 2", len(got))
+	}
+	lastRun := time.Now().UTC()
+
+	// Changes after the last run: a tube stored, a new participant with tubes.
+	f := a.mustFreezer(t, "manager", "F1", "-80")
+	a.mustBox(t, "manager", "BOX-FHIR", f, "", 9, 9)
+	a.mustPlace(t, "technician", "BOX-FHIR", "", changing[0])
+	newcomer := a.mustSample(t, a.mustAliquots(t, "nurse", "technician", 1)[0]).Participant.Pseudonym
+
+	patients := loaded.load(t, export(lastRun.Format(time.RFC3339Nano)))
+	if strings.Join(patients, ",") == "" || strings.Contains(strings.Join(patients, ","), untouched) {
+		t.Errorf("the incremental feed carries %v: it must carry the changed participants and not %s", patients, untouched)
+	}
+	if !strings.Contains(strings.Join(patients, ","), newcomer) {
+		t.Errorf("the incremental feed misses the new participant %s: %v", newcomer, patients)
+	}
+	fresh := fhirStore{}
+	fresh.load(t, export(""))
+	if len(fresh) != len(loaded) {
+		t.Errorf("after the incremental run the loader holds %d resources, a fresh load %d", len(loaded), len(fresh))
+	}
+	for k, v := range fresh {
+		if loaded[k] != v {
+			t.Errorf("%s differs after the incremental run:\n%s\nfresh:\n%s", k, loaded[k], v)
+		}
+	}
+	a.api(t, "GET", "/api/v1/export/fhir?since=last+week", manager, nil).wantStatus(t, http.StatusUnprocessableEntity)
+	a.api(t, "GET", "/api/v1/export/fhir?study=NOPE", manager, nil).wantStatus(t, http.StatusUnprocessableEntity)
+	a.api(t, "GET", "/api/v1/export/fhir?sutdy=IBD", manager, nil).wantStatus(t, http.StatusBadRequest)
+	a.api(t, "GET", "/api/v1/export/fhir", a.usedToken(t, "technician"), nil).wantStatus(t, http.StatusForbidden)
+}

@@ -143,6 +143,7 @@ var routeMatrix = map[string]matrixRow{
 	"GET /audit":                                              managerRow,
 	"POST /audit/verify":                                      managerRow,
 	"GET /audit/export.csv":                                   managerRow,
+	"GET /api/v1/export/fhir":                                 managerRow,
 	"GET /fhir/metadata":                                      anyRoleRow,
 	"GET /fhir/:type":                                         anyRoleRow,
 	"GET /fhir/:type/:id":                                     siteAny,

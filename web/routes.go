@@ -223,6 +223,7 @@ func (s *Server) routes() {
 	s.route("POST", "/api/v1/shipments/:shipment/discrepancies/:sample/resolve", managers, s.apiResolveDiscrepancy)
 	s.route("GET", "/api/v1/shipments/:shipment/receipt", lab, s.apiReceiptReport)
 	s.route("POST", "/api/v1/shipments/:shipment/receipt", lab, s.apiApplyReceiptReport)
+	s.route("GET", "/api/v1/export/fhir", managers, s.apiExportFHIR)
 	s.route("GET", "/api/v1/printers", signedIn, s.apiPrinters)
 	s.route("POST", "/api/v1/printers", adminOnly, s.apiCreatePrinter)
 	s.route("GET", "/api/v1/label-templates", signedIn, s.apiTemplates)
