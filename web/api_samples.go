@@ -343,3 +343,17 @@ func actionFromForm(v string) sample.Action {
 	}
 	return ""
 }
+
+// apiSamplesExport streams every sample the list's filters select as CSV.
+func (s *Server) apiSamplesExport(c echo.Context) error {
+	f, err := sampleFilter(c)
+	if err != nil {
+		return err
+	}
+	w := &lazyWriter{c: c, contentType: "text/csv; charset=utf-8", filename: "samples.csv"}
+	err = s.app.Samples.Export(c.Request().Context(), actor(c), f, w)
+	if err != nil && w.started {
+		abortStream(c, "samples export", err)
+	}
+	return err
+}

@@ -238,16 +238,13 @@ func (s *Server) apiExportFHIR(c echo.Context) error {
 	if err := fhirParamsAPI(c, "study", "since"); err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderContentType, "application/fhir+ndjson")
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="biobank-fhir.ndjson"`)
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	w := &lazyWriter{c: c}
+	w := &lazyWriter{c: c, contentType: "application/fhir+ndjson", filename: "biobank-fhir.ndjson"}
 	err := s.app.FHIR.Export(c.Request().Context(), actor(c), strings.ToUpper(strings.TrimSpace(c.QueryParam("study"))), since, w)
 	if err != nil && w.started {
 		abortStream(c, "FHIR export", err) // a cut-off feed must not look complete
 	}
 	if err == nil && !w.started {
-		c.Response().WriteHeader(http.StatusOK) // nothing changed since: an empty feed
+		_, err = w.Write(nil) // nothing changed since: an empty feed
 	}
 	return err
 }
@@ -263,16 +260,21 @@ func fhirParamsAPI(c echo.Context, allowed ...string) error {
 	return nil
 }
 
-// lazyWriter starts the response with its first byte, so that an error before any
-// output still gets its own status and body.
+// lazyWriter starts a download (its content type, file name and status) with its first
+// write, so that an error before any output still gets its own status and body.
 type lazyWriter struct {
-	c       echo.Context
-	started bool
+	c                     echo.Context
+	contentType, filename string
+	started               bool
 }
 
 func (w *lazyWriter) Write(p []byte) (int, error) {
 	if !w.started {
 		w.started = true
+		h := w.c.Response().Header()
+		h.Set(echo.HeaderContentType, w.contentType)
+		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+w.filename+`"`)
+		h.Set(echo.HeaderCacheControl, "no-store")
 		w.c.Response().WriteHeader(http.StatusOK)
 	}
 	return w.c.Response().Write(p)

@@ -55,13 +55,9 @@ type Row struct {
 	VisitID      int64           `json:"-"`
 }
 
-// List returns one page of samples, newest first, in one query with keyset pagination
-// (never OFFSET); nurses and technicians see their own site's samples only.
-func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, int64, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
+// where is the filter as SQL conditions on the list's joins (s samples, p participants,
+// st studies, vd visit definitions, si sites), with the actor's site for site-bound staff.
+func (f Filter) where(actor auth.Actor) ([]string, []any, error) {
 	var where []string
 	var args []any
 	add := func(cond string, arg any) { where = append(where, cond); args = append(args, arg) }
@@ -85,7 +81,7 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, 
 			known = known || string(st) == v
 		}
 		if !known {
-			return nil, 0, apperr.Invalid("status", fmt.Sprintf("Unknown status %q.", v))
+			return nil, nil, apperr.Invalid("status", fmt.Sprintf("Unknown status %q.", v))
 		}
 		add("s.status = ?", v)
 	}
@@ -96,7 +92,7 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, 
 	case "no":
 		where = append(where, "NOT s.hold")
 	default:
-		return nil, 0, apperr.Invalid("hold", "Hold is yes or no.")
+		return nil, nil, apperr.Invalid("hold", "Hold is yes or no.")
 	}
 	if f.HoldKind != "" {
 		add("s.hold_kind = ?", f.HoldKind)
@@ -107,20 +103,35 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, 
 	if strings.TrimSpace(f.From) != "" {
 		d, err := input.Date("from", "first collection date", f.From)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		add("s.collected_at >= ?", d)
 	}
 	if strings.TrimSpace(f.To) != "" {
 		d, err := input.Date("to", "last collection date", f.To)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		add("s.collected_at < ?", d.AddDate(0, 0, 1))
 	}
 	if v := strings.ToUpper(strings.TrimSpace(f.Participant)); v != "" {
 		add("p.pseudonym = ?", v)
 	}
+	return where, args, nil
+}
+
+// List returns one page of samples, newest first, in one query with keyset pagination
+// (never OFFSET); nurses and technicians see their own site's samples only.
+func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, int64, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	where, args, err := f.where(actor)
+	if err != nil {
+		return nil, 0, err
+	}
+	add := func(cond string, arg any) { where = append(where, cond); args = append(args, arg) }
 	if f.Cursor > 0 {
 		add("s.id < ?", f.Cursor)
 	}
