@@ -112,4 +112,3 @@ func (s *Service) exportPage(ctx context.Context, q string, args []any, cw *csv.
 	}
 	return n, id, rows.Err()
 }
-
