@@ -357,3 +357,16 @@ func (s *Server) apiSamplesExport(c echo.Context) error {
 	}
 	return err
 }
+
+// apiMIABISExport streams the MIABIS sample and donor attributes of a study as CSV.
+func (s *Server) apiMIABISExport(c echo.Context) error {
+	if err := fhirParamsAPI(c, "study"); err != nil {
+		return err
+	}
+	w := &lazyWriter{c: c, contentType: "text/csv; charset=utf-8", filename: "miabis.csv"}
+	err := s.app.Samples.ExportMIABIS(c.Request().Context(), actor(c), c.QueryParam("study"), w)
+	if err != nil && w.started {
+		abortStream(c, "MIABIS export", err)
+	}
+	return err
+}

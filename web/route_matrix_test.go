@@ -144,6 +144,7 @@ var routeMatrix = map[string]matrixRow{
 	"POST /audit/verify":                                      managerRow,
 	"GET /audit/export.csv":                                   managerRow,
 	"GET /api/v1/export/fhir":                                 managerRow,
+	"GET /api/v1/export/miabis.csv":                           managerRow,
 	"GET /api/v1/samples/export.csv":                          managerRow,
 	"GET /fhir/metadata":                                      anyRoleRow,
 	"GET /fhir/:type":                                         anyRoleRow,

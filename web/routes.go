@@ -225,6 +225,7 @@ func (s *Server) routes() {
 	s.route("POST", "/api/v1/shipments/:shipment/receipt", lab, s.apiApplyReceiptReport)
 	s.route("GET", "/api/v1/export/fhir", managers, s.apiExportFHIR)
 	s.route("GET", "/api/v1/samples/export.csv", managers, s.apiSamplesExport)
+	s.route("GET", "/api/v1/export/miabis.csv", managers, s.apiMIABISExport)
 	s.route("GET", "/api/v1/printers", signedIn, s.apiPrinters)
 	s.route("POST", "/api/v1/printers", adminOnly, s.apiCreatePrinter)
 	s.route("GET", "/api/v1/label-templates", signedIn, s.apiTemplates)
