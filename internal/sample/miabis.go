@@ -88,10 +88,10 @@ func (s *Service) miabisPage(ctx context.Context, studyID, after int64, cw *csv.
 	}
 	defer rows.Close()
 	var (
-		id                                                                  int64
+		id                                                                   int64
 		acc, pseud, sex, typ, storage, diag, studyCode, site, country, tiers string
-		collected                                                           time.Time
-		needsOutside                                                        sql.NullBool
+		collected                                                            time.Time
+		needsOutside                                                         sql.NullBool
 	)
 	n := 0
 	for rows.Next() {
