@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -134,5 +135,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	slog.Info("stopped")
+	return nil
+}
+
+// Recover settles what a stopped server left behind, before serving: an import job still
+// marked running was interrupted (its transaction died with the server) and is marked
+// failed.
+func (s *Server) Recover(ctx context.Context) error {
+	n, err := s.app.Import.RecoverInterrupted(ctx)
+	if err != nil {
+		return fmt.Errorf("recover interrupted imports: %w", err)
+	}
+	if n > 0 {
+		slog.Warn("import jobs interrupted by the last stop were marked failed", "jobs", n)
+	}
 	return nil
 }

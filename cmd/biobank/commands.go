@@ -81,6 +81,9 @@ func serve(ctx context.Context, addr string, out io.Writer, demo *seed.Options) 
 		return fmt.Errorf("listen on %s: %w (set BIOBANK_ADDR or --addr to use another address)", cfg.Addr, err)
 	}
 	srv := web.New(cfg, d)
+	if err := srv.Recover(ctx); err != nil {
+		return err
+	}
 	if dev {
 		fmt.Fprintf(out, "\nBiobank is running at %s\n", cfg.BaseURL)
 		fmt.Fprintf(out, "Sign in as admin / %s  (demo accounts, all with that password:", seed.DemoPassword)

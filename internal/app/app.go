@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"biobank/internal/auth"
+	"biobank/internal/bulk"
 	"biobank/internal/consent"
 	"biobank/internal/db"
 	"biobank/internal/fhir"
@@ -40,6 +41,7 @@ type App struct {
 	Printing     *printing.Service
 	Shipments    *shipment.Service
 	FHIR         *fhir.Service
+	Import       *bulk.Service
 }
 
 // New builds the services on d. Order follows the collaborators: samples free their
@@ -69,5 +71,7 @@ func New(d *db.DB, cfg Config) *App {
 	a.Shipments = shipment.NewService(d, a.Samples)
 	a.Shipments.Now = now
 	a.FHIR = fhir.NewService(d, a.Samples, a.Samples.Prefix)
+	a.Import = bulk.NewService(d, a.Samples)
+	a.Import.Now = now
 	return a
 }

@@ -9,6 +9,7 @@ import (
 
 	"biobank/internal/apperr"
 	"biobank/internal/checkcode"
+	"biobank/internal/db"
 )
 
 // DefaultPrefix starts this instance's accession IDs. Each site of a federation running
@@ -60,6 +61,12 @@ func (s *Service) nextAccessions(tx *gorm.DB, n int) ([]string, error) {
 		out[i] = a
 	}
 	return out, nil
+}
+
+// NextAccessions draws n accession IDs inside the caller's transaction (a bulk import
+// numbers its samples before staging them).
+func (s *Service) NextAccessions(tx *db.Tx, n int) ([]string, error) {
+	return s.nextAccessions(tx.DB, n)
 }
 
 // checkScanned decides whether a scanned code that matched no sample is a misread
