@@ -21,6 +21,8 @@ var formsWithoutRefusal = map[string]string{
 	"POST /logout":                                   "a button: signing out cannot be refused",
 	"POST /storage/import":                           "a file upload (multipart), tested in storage_test.go",
 	"POST /storage/import/confirm":                   "appears only after an upload's preview, tested in storage_test.go",
+	"POST /import":                                   "a file upload (multipart), tested in import_test.go",
+	"POST /import/jobs/:id/cancel":                   "shown only while an import runs; tested in import_test.go",
 	"POST /shipments/import":                         "a file upload (multipart), tested in shipments_test.go",
 	"POST /shipments/:shipment/receipt":              "a file upload (multipart), tested in federation_test.go",
 	"POST /shipments/:shipment/dispatch":             "a button without fields (dispatching cannot be undone); its refusals are tested in shipments_test.go",

@@ -62,7 +62,9 @@ func (s *Server) middleware() {
 		ContentSecurityPolicy: contentSecurityPolicy,
 		ReferrerPolicy:        "same-origin",
 	}))
-	e.Use(middleware.BodyLimit("2M"))
+	// Forms and JSON bodies are small; an import file may be large.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool { return uploadRoutes[c.Path()] }}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64M", Skipper: func(c echo.Context) bool { return !uploadRoutes[c.Path()] }}))
 	e.Use(s.authenticate)
 	e.Use(s.authorize)
 	// After the access checks: whoever may not call a route is told so, whatever they sent.
@@ -70,11 +72,24 @@ func (s *Server) middleware() {
 	e.Use(s.recordSite)
 }
 
-// streamedRoutes answer with a body written page by page; each page's reads get the
-// request timeout of their own instead of the whole response.
+// streamedRoutes answer with a body written page by page (or do long work bounded by
+// statement timeouts of their own): no request timeout over the whole response.
 var streamedRoutes = map[string]bool{
-	"/audit/export.csv":        true,
-	"/api/v1/audit/export.csv": true,
+	"/audit/export.csv":          true,
+	"/api/v1/audit/export.csv":   true,
+	"/api/v1/export/fhir":        true,
+	"/api/v1/export/miabis.csv":  true,
+	"/api/v1/samples/export.csv": true,
+	"/api/v1/import/samples":     true,
+	"/import":                    true,
+}
+
+// uploadRoutes take import files, up to 64 MB (a million-row collection); every other
+// route takes 2 MB at most. Their work is bounded by its own statement timeouts, not by
+// the request timeout (a dry run of 100,000 rows takes seconds).
+var uploadRoutes = map[string]bool{
+	"/api/v1/import/samples": true,
+	"/import":                true,
 }
 
 // requestDeadline gives each request's context the request timeout, so a database that

@@ -102,6 +102,10 @@ var routeMatrix = map[string]matrixRow{
 	"POST /samples/:code/end":                                 siteLab,
 	"POST /samples/:code/hold":                                siteManager,
 	"POST /samples/:code/decision":                            siteManager,
+	"GET /import":                                             managerRow,
+	"POST /import":                                            managerRow,
+	"GET /import/jobs/:id":                                    managerRow,
+	"POST /import/jobs/:id/cancel":                            managerRow,
 	"GET /consent-actions":                                    managerRow,
 	"GET /storage":                                            anyRoleRow,
 	"POST /storage/freezers":                                  managerRow,
@@ -146,6 +150,9 @@ var routeMatrix = map[string]matrixRow{
 	"GET /api/v1/export/fhir":                                 managerRow,
 	"GET /api/v1/export/miabis.csv":                           managerRow,
 	"GET /api/v1/samples/export.csv":                          managerRow,
+	"POST /api/v1/import/samples":                             managerRow,
+	"GET /api/v1/import/jobs/:id":                             managerRow,
+	"POST /api/v1/import/jobs/:id/cancel":                     managerRow,
 	"GET /fhir/metadata":                                      anyRoleRow,
 	"GET /fhir/:type":                                         anyRoleRow,
 	"GET /fhir/:type/:id":                                     siteAny,
@@ -263,6 +270,15 @@ func TestRouteMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An import job, for the import routes' parameter.
+	job, err := a.srv.App().Import.Start(context.Background(), a.actorOf(t, "manager"), "matrix.csv", []byte(
+		"pseudonym,study,visit,specimen_type,container,volume,unit,collected_at,tube_barcode\n"+pseudonym+",IBD,BASELINE,serum,SST,5,mL,2020-01-01 10:00,MATRIX-01\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.srv.App().Import.Wait(context.Background(), job.ID); err != nil {
+		t.Fatal(err)
+	}
 	_, token, err := a.auth.CreateToken(context.Background(), auth.CommandLine, "nurse", "matrix")
 	if err != nil {
 		t.Fatal(err)
@@ -281,6 +297,9 @@ func TestRouteMatrix(t *testing.T) {
 		}
 		if strings.HasPrefix(path, "/fhir/") {
 			id = code
+		}
+		if strings.Contains(path, "/import/jobs/") {
+			id = strconv.FormatInt(job.ID, 10)
 		}
 		siteCode := code
 		if strings.HasPrefix(path, "/admin/sites/") {

@@ -103,6 +103,10 @@ func (s *Server) routes() {
 	s.route("POST", "/samples/:code/hold", managers, s.holdSample)
 	s.route("POST", "/samples/:code/decision", managers, s.decideSample)
 	s.route("GET", "/consent-actions", managers, s.consentActionsPage)
+	s.route("GET", "/import", managers, s.importSamplesPage)
+	s.route("POST", "/import", managers, s.importSamplesForm)
+	s.route("GET", "/import/jobs/:id", managers, s.importJobPage)
+	s.route("POST", "/import/jobs/:id/cancel", managers, s.cancelImportForm)
 
 	// Storage.
 	s.route("GET", "/storage", signedIn, s.storagePage)
@@ -224,6 +228,9 @@ func (s *Server) routes() {
 	s.route("GET", "/api/v1/shipments/:shipment/receipt", lab, s.apiReceiptReport)
 	s.route("POST", "/api/v1/shipments/:shipment/receipt", lab, s.apiApplyReceiptReport)
 	s.route("GET", "/api/v1/export/fhir", managers, s.apiExportFHIR)
+	s.route("POST", "/api/v1/import/samples", managers, s.apiImportSamples)
+	s.route("GET", "/api/v1/import/jobs/:id", managers, s.apiImportJob)
+	s.route("POST", "/api/v1/import/jobs/:id/cancel", managers, s.apiCancelImport)
 	s.route("GET", "/api/v1/samples/export.csv", managers, s.apiSamplesExport)
 	s.route("GET", "/api/v1/export/miabis.csv", managers, s.apiMIABISExport)
 	s.route("GET", "/api/v1/printers", signedIn, s.apiPrinters)
