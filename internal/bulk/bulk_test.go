@@ -227,3 +227,52 @@ func BenchmarkImport100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestImport_CancelLeavesNothing: an import cancelled while it runs rolls back whole —
+// no sample, visit or sample event of it stays — and its job says cancelled.
+func TestImport_CancelLeavesNothing(t *testing.T) {
+	w := newWorld(t, 20)
+	ctx := context.Background()
+	before := count(t, w)
+	j, err := w.a.Import.Start(ctx, w.manager, "big.csv", legacyFile(w, 30_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterStart := count(t, w)
+	if _, err := w.a.Import.Cancel(ctx, w.manager, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	j, err = w.a.Import.Wait(ctx, j.ID)
+	if err != nil || j.Status != "cancelled" || j.Done != 0 {
+		t.Fatalf("after cancel: %+v %v", j, err)
+	}
+	after := count(t, w)
+	// The job's own start and end are audited; nothing else may be added.
+	if after[0] != before[0] || after[1] != before[1] || after[2] != afterStart[2]+1 {
+		t.Errorf("a cancelled import left samples, visits or events: %v → %v → %v", before, afterStart, after)
+	}
+	if _, err := w.a.Import.Cancel(ctx, w.manager, j.ID); err == nil {
+		t.Error("a cancelled import was cancelled again")
+	}
+}
+
+// TestRecoverInterrupted_MarksRunningJobsFailed: a job row left running by a server that
+// stopped is marked failed at the next start, with the reason, audited.
+func TestRecoverInterrupted_MarksRunningJobsFailed(t *testing.T) {
+	w := newWorld(t, 1)
+	ctx := context.Background()
+	if _, err := w.a.DB.Pool.Exec(ctx, "INSERT INTO import_jobs (file_name, rows) VALUES ('crashed.csv', 1000)"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.a.Import.RecoverInterrupted(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("recovered %d, %v", n, err)
+	}
+	var status, reason string
+	if err := w.a.DB.Pool.QueryRow(ctx, "SELECT status, error FROM import_jobs").Scan(&status, &reason); err != nil || status != "failed" || !strings.Contains(reason, "interrupted") {
+		t.Errorf("job %s %q %v", status, reason, err)
+	}
+	if n, err := w.a.Import.RecoverInterrupted(ctx); err != nil || n != 0 {
+		t.Errorf("a second recovery found %d, %v", n, err)
+	}
+}

@@ -304,6 +304,10 @@ func (s *Service) Wait(ctx context.Context, id int64) (Job, error) {
 // transaction died with the server, so nothing of them was written.
 func (s *Service) RecoverInterrupted(ctx context.Context) (int, error) {
 	var ids []int64
+	if err := s.DB.Gorm.WithContext(ctx).Raw("SELECT id FROM import_jobs WHERE status = 'running'").Scan(&ids).Error; err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	ids = nil
 	err := s.DB.Tx(ctx, func(tx *db.Tx) error {
 		if err := tx.Raw(`UPDATE import_jobs SET status = 'failed', done = 0, finished_at = now(),
 			error = 'interrupted: the server stopped during the import; nothing of it was written' WHERE status = 'running' RETURNING id`).
