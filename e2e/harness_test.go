@@ -76,6 +76,24 @@ type app struct {
 	URL   string // http://127.0.0.1:port, no trailing slash
 	DBURL string
 	log   *syncBuffer
+	// proc is the running server and exited its exit; killed marks a server the test
+	// killed on purpose (kill9), whose cleanup has nothing left to stop.
+	proc   *os.Process
+	exited chan error
+	killed map[*os.Process]bool
+}
+
+// kill9 kills the server as a power cut would (SIGKILL): no shutdown, no cleanup.
+func (a *app) kill9(t *testing.T) {
+	t.Helper()
+	if err := a.proc.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-a.exited
+	if a.killed == nil {
+		a.killed = map[*os.Process]bool{}
+	}
+	a.killed[a.proc] = true
 }
 
 // syncBuffer collects a process's output; the process writes while the test reads.
@@ -302,8 +320,14 @@ func (a *app) serve(t *testing.T, extra []string) error {
 		_ = cmd.Process.Kill()
 		return err
 	}
-	a.URL = base
+	a.URL, a.proc, a.exited = base, cmd.Process, exited
 	t.Cleanup(func() {
+		if a.killed[cmd.Process] {
+			if t.Failed() {
+				t.Logf("--- server output ---\n%s", a.log.String())
+			}
+			return
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-exited:
