@@ -37,7 +37,8 @@ func TestParticipantPages_NurseJourney(t *testing.T) {
 	a.seedClinic(t)
 	nurse := a.signedIn(t, "nurse")
 
-	// The enrolment form asks for nothing that identifies a person.
+	// The enrolment form asks for nothing that identifies a person (a diagnosis is an
+	// ICD-10 code, never free text).
 	list := nurse.get(t, "/participants").wantStatus(t, http.StatusOK)
 	if href, _ := list.wantTestID(t, "enrol-link").Attr("href"); href != "/participants/new" {
 		t.Errorf("enrol link to %q", href)
@@ -48,7 +49,7 @@ func TestParticipantPages_NurseJourney(t *testing.T) {
 		name, _ := s.Attr("name")
 		names = append(names, name)
 	})
-	if got := strings.Join(names, ","); got != "_csrf,study,pseudonym,sex,birth_year,enrolled_on" {
+	if got := strings.Join(names, ","); got != "_csrf,study,pseudonym,sex,birth_year,diagnosis,enrolled_on" {
 		t.Errorf("the enrolment form asks for %s", got)
 	}
 	if got := p.inputValue(t, "enrolled_on"); got != today(0) {
