@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 
@@ -77,18 +76,12 @@ func (s *Server) renderImportManifest(c echo.Context, status int, msg string) er
 // importManifest imports an uploaded signed manifest into a dispatched shipment to this
 // site, received next by scanning. A refusal says why; nothing is imported.
 func (s *Server) importManifest(c echo.Context) error {
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return s.renderImportManifest(c, http.StatusUnprocessableEntity, "Choose the manifest file (.manifest.json) the sender exported.")
-	}
-	src, err := fh.Open()
+	_, doc, problem, err := uploaded(c, 2<<20, "Choose the manifest file (.manifest.json) the sender exported.")
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	doc, err := io.ReadAll(io.LimitReader(src, 2<<20))
-	if err != nil {
-		return s.renderImportManifest(c, http.StatusUnprocessableEntity, "The file could not be read.")
+	if problem != "" {
+		return s.renderImportManifest(c, http.StatusUnprocessableEntity, problem)
 	}
 	sh, err := s.app.Shipments.Import(c.Request().Context(), actor(c), doc)
 	if err != nil {
@@ -104,22 +97,16 @@ func (s *Server) importManifest(c echo.Context) error {
 // applyReceiptReportForm takes the partner's signed receipt report, uploaded on the
 // shipment's page.
 func (s *Server) applyReceiptReportForm(c echo.Context) error {
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return s.renderShipment(c, http.StatusUnprocessableEntity, templates.ShipmentView{Error: "Choose the receipt report (.receipt.json) the partner sent."})
-	}
-	src, err := fh.Open()
+	name, doc, problem, err := uploaded(c, 2<<20, "Choose the receipt report (.receipt.json) the partner sent.")
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	doc, err := io.ReadAll(io.LimitReader(src, 2<<20))
-	if err != nil {
-		return s.renderShipment(c, http.StatusUnprocessableEntity, templates.ShipmentView{Error: "The file could not be read."})
+	if problem != "" {
+		return s.renderShipment(c, http.StatusUnprocessableEntity, templates.ShipmentView{Error: problem})
 	}
 	sh, err := s.app.Shipments.ApplyReceiptReport(c.Request().Context(), actor(c), c.Param("shipment"), doc)
 	if err != nil {
-		return s.shipmentRefusal(c, err, fh.Filename)
+		return s.shipmentRefusal(c, err, name)
 	}
 	return s.seeOther(c, templates.ShipmentPath(sh.Code), "The partner's receipt report was verified and applied: the shipment is "+templates.ShipmentStatusLabel(sh.Status)+".")
 }

@@ -101,32 +101,26 @@ func (s *Server) renderImportSamples(c echo.Context, status int, v templates.Imp
 // importSamplesForm checks an uploaded file (dry run), answers its report as CSV, or
 // starts importing it, as the button pressed says.
 func (s *Server) importSamplesForm(c echo.Context) error {
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return s.renderImportSamples(c, http.StatusUnprocessableEntity, templates.ImportSamplesView{Error: "Choose the collection's CSV file."})
-	}
-	src, err := fh.Open()
+	fileName, data, problem, err := uploaded(c, maxImportFile, "Choose the collection's CSV file.")
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	data, err := io.ReadAll(io.LimitReader(src, maxImportFile+1))
-	if err != nil || len(data) > maxImportFile {
-		return s.renderImportSamples(c, http.StatusUnprocessableEntity, templates.ImportSamplesView{Error: "The file could not be read, or it is larger than 64 MB."})
+	if problem != "" {
+		return s.renderImportSamples(c, http.StatusUnprocessableEntity, templates.ImportSamplesView{Error: problem + " (64 MB at most)"})
 	}
 	ctx, a := c.Request().Context(), actor(c)
 	switch c.FormValue("action") {
 	case "import":
-		j, err := s.app.Import.Start(ctx, a, fh.Filename, data)
+		j, err := s.app.Import.Start(ctx, a, fileName, data)
 		var refused *bulk.RefusedError
 		if errors.As(err, &refused) {
-			return s.renderImportSamples(c, http.StatusUnprocessableEntity, templates.ImportSamplesView{FileName: fh.Filename, Report: &refused.Report,
+			return s.renderImportSamples(c, http.StatusUnprocessableEntity, templates.ImportSamplesView{FileName: fileName, Report: &refused.Report,
 				Error: refused.Error()})
 		}
 		if err != nil {
 			return err
 		}
-		return s.seeOther(c, templates.ImportJobPath(j.ID), "Importing "+fh.Filename+".")
+		return s.seeOther(c, templates.ImportJobPath(j.ID), "Importing "+fileName+".")
 	case "report":
 		rep, err := s.app.Import.DryRun(ctx, a, data)
 		if err != nil {
@@ -139,7 +133,7 @@ func (s *Server) importSamplesForm(c echo.Context) error {
 			_ = w.Write([]string{strconv.Itoa(e.Line), e.Field, e.Message})
 		}
 		w.Flush()
-		c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.report.csv"`, safeName(fh.Filename)))
+		c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.report.csv"`, safeName(fileName)))
 		return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 	}
 	rep, err := s.app.Import.DryRun(ctx, a, data)
@@ -149,7 +143,7 @@ func (s *Server) importSamplesForm(c echo.Context) error {
 		}
 		return err
 	}
-	return s.renderImportSamples(c, http.StatusOK, templates.ImportSamplesView{FileName: fh.Filename, Report: &rep})
+	return s.renderImportSamples(c, http.StatusOK, templates.ImportSamplesView{FileName: fileName, Report: &rep})
 }
 
 // safeName keeps a file name's letters, digits, dots, dashes and underscores.

@@ -35,14 +35,7 @@ func (s *Service) Export(ctx context.Context, actor auth.Actor, f Filter, w io.W
 	}
 	q := `SELECT s.id, s.accession, COALESCE(s.tube_barcode, ''), p.pseudonym, st.code, vd.code, s.specimen_type, s.container,
 		trim_scale(s.volume)::text, s.unit, s.status, s.hold, s.hold_kind, s.collected_at, s.received_at, si.code, COALESCE(pa.accession, ''), s.sprec,
-		COALESCE(b.barcode, ''), pos.row, pos.col, s.freeze_thaw_count
-		FROM samples s
-		JOIN participants p ON p.id = s.participant_id
-		JOIN studies st ON st.id = s.study_id
-		JOIN visits v ON v.id = s.visit_id
-		JOIN visit_definitions vd ON vd.id = v.visit_definition_id
-		JOIN sites si ON si.id = s.site_id
-		LEFT JOIN samples pa ON pa.id = s.parent_id
+		COALESCE(b.barcode, ''), pos.row, pos.col, s.freeze_thaw_count` + listJoins + `
 		LEFT JOIN sample_positions pos ON pos.sample_id = s.id
 		LEFT JOIN boxes b ON b.id = pos.box_id
 		WHERE s.id > ?`

@@ -55,6 +55,16 @@ type Row struct {
 	VisitID      int64           `json:"-"`
 }
 
+// listJoins are the tables a sample list reads, the names the filter's conditions use.
+const listJoins = `
+		FROM samples s
+		JOIN participants p ON p.id = s.participant_id
+		JOIN studies st ON st.id = s.study_id
+		JOIN visits v ON v.id = s.visit_id
+		JOIN visit_definitions vd ON vd.id = v.visit_definition_id
+		JOIN sites si ON si.id = s.site_id
+		LEFT JOIN samples pa ON pa.id = s.parent_id`
+
 // where is the filter as SQL conditions on the list's joins (s samples, p participants,
 // st studies, vd visit definitions, si sites), with the actor's site for site-bound staff.
 func (f Filter) where(actor auth.Actor) ([]string, []any, error) {
@@ -137,14 +147,7 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) ([]Row, 
 	}
 	q := `SELECT s.id, s.accession, s.tube_barcode, p.pseudonym AS participant, st.code AS study, vd.code AS visit, s.visit_id,
 		s.specimen_type, s.status, s.hold, s.hold_kind, s.hold_reason, s.volume, s.unit, s.collected_at, si.code AS site,
-		pa.accession AS parent
-		FROM samples s
-		JOIN participants p ON p.id = s.participant_id
-		JOIN studies st ON st.id = s.study_id
-		JOIN visits v ON v.id = s.visit_id
-		JOIN visit_definitions vd ON vd.id = v.visit_definition_id
-		JOIN sites si ON si.id = s.site_id
-		LEFT JOIN samples pa ON pa.id = s.parent_id`
+		pa.accession AS parent` + listJoins
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
