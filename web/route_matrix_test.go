@@ -56,6 +56,7 @@ var routeMatrix = map[string]matrixRow{
 	"POST /logout":                               anyRoleRow,
 	"GET /":                                      anyRoleRow,
 	"GET /scan":                                  anyRoleRow,
+	"GET /admin/debug/pprof/*":                   adminRow,
 	"GET /admin/sites":                           adminRow,
 	"POST /admin/sites":                          adminRow,
 	"GET /admin/sites/:code":                     adminRow,
@@ -290,6 +291,9 @@ func TestRouteMatrix(t *testing.T) {
 		method, path, _ := strings.Cut(route, " ")
 		if strings.HasPrefix(path, "/static/") {
 			return stylesheet
+		}
+		if strings.HasSuffix(path, "/pprof/*") {
+			return strings.TrimSuffix(path, "*") + "heap?debug=1"
 		}
 		id := strconv.FormatInt(consentID, 10)
 		if strings.HasPrefix(path, "/admin/users/") {

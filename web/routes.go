@@ -50,6 +50,7 @@ func (s *Server) routes() {
 	s.route("GET", "/scan", signedIn, s.scan)
 
 	// Administration.
+	s.route("GET", pprofPrefix+"*", adminOnly, s.debugPprof)
 	s.route("GET", "/admin/sites", adminOnly, s.sitesPage)
 	s.route("POST", "/admin/sites", adminOnly, s.createSite)
 	s.route("GET", "/admin/sites/:code", adminOnly, s.siteEditPage)
