@@ -59,19 +59,23 @@ func toAPISample(s sample.Sample) apiSample {
 	return out
 }
 
-// sampleJSON reloads a sample with everything toAPISample shows and writes it.
+// sampleJSON reads a sample with everything the API shows, in one query, and writes it.
 func (s *Server) sampleJSON(c echo.Context, status int, code string) error {
-	smp, err := s.app.Samples.Get(c.Request().Context(), actor(c), code)
+	card, err := s.app.Samples.Card(c.Request().Context(), actor(c), code)
 	if err != nil {
 		return err
 	}
-	out := toAPISample(smp)
-	loc, err := s.app.Storage.Location(c.Request().Context(), smp.ID)
-	if err != nil {
-		return err
+	smp := card.Sample
+	out := apiSample{ID: smp.Accession, TubeBarcode: smp.TubeBarcode, Participant: card.ParticipantPseudonym, Study: card.StudyCode,
+		Visit: card.VisitCode, SpecimenType: smp.SpecimenType, Container: smp.Container, Status: smp.Status, Hold: smp.Hold,
+		Volume: smp.Volume, InitialVolume: smp.InitialVolume, Unit: smp.Unit, Parent: card.ParentAccession, Children: card.Children,
+		Site: card.SiteCode, FreezeThawCount: smp.FreezeThawCount, SPREC: smp.SPREC, SPRECVersion: smp.SPRECVersion,
+		CollectedAt: smp.CollectedAt, ReceivedAt: smp.ReceivedAt}
+	if smp.Hold {
+		out.HoldReason = smp.HoldText()
 	}
-	if loc != nil {
-		out.Location = loc
+	if card.Location != nil {
+		out.Location = card.Location
 	}
 	return c.JSON(status, out)
 }

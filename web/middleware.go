@@ -13,6 +13,7 @@ import (
 
 	"biobank/internal/apperr"
 	"biobank/internal/auth"
+	"biobank/internal/db"
 	"biobank/static"
 )
 
@@ -53,6 +54,9 @@ func (s *Server) middleware() {
 			return nil
 		},
 	}))
+	if s.cfg.Queries != nil {
+		e.Use(s.countQueries)
+	}
 	e.Use(s.requestDeadline)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
@@ -90,6 +94,21 @@ var streamedRoutes = map[string]bool{
 var uploadRoutes = map[string]bool{
 	"/api/v1/import/samples": true,
 	"/import":                true,
+}
+
+// countQueries counts the queries a request sends, for Config.Queries.
+func (s *Server) countQueries(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, n := db.CountQueries(c.Request().Context())
+		c.SetRequest(c.Request().WithContext(ctx))
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			status, _ = classify(err)
+		}
+		s.cfg.Queries.Observe(c.Request().Method, c.Path(), status, n.Load())
+		return err
+	}
 }
 
 // requestDeadline gives each request's context the request timeout, so a database that

@@ -24,6 +24,11 @@ import (
 
 // Config is the HTTP server's configuration, read from the environment by cmd/biobank.
 type Config struct {
+	// Queries, when set, is told after every request how many queries it sent to
+	// PostgreSQL (authentication and session included): the query-budget tests and the
+	// bench use it.
+	Queries QueryObserver
+
 	Addr          string
 	BaseURL       string
 	SecureCookies bool
@@ -136,6 +141,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	slog.Info("stopped")
 	return nil
+}
+
+// QueryObserver learns how many queries each request sent.
+type QueryObserver interface {
+	Observe(method, route string, status int, queries int64)
 }
 
 // Recover settles what a stopped server left behind, before serving: an import job still

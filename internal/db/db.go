@@ -82,6 +82,7 @@ func OpenWith(ctx context.Context, url string, limits Limits) (*DB, error) {
 	if limits.PoolWait > 0 && (cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > limits.PoolWait) {
 		cfg.ConnConfig.ConnectTimeout = limits.PoolWait
 	}
+	cfg.ConnConfig.Tracer = queryCounter{}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("db: open pool: %w", err)
