@@ -9,11 +9,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
 	"strings"
 
 	"biobank/internal/app"
 	"biobank/internal/audit"
 	"biobank/internal/auth"
+	"biobank/internal/bench"
+	"biobank/internal/db"
 	"biobank/internal/seed"
 	"biobank/web"
 )
@@ -255,4 +259,50 @@ func required(fs *flag.FlagSet, names ...string) error {
 		}
 	}
 	return nil
+}
+
+func cmdBench(ctx context.Context, args []string, _ io.Reader, out io.Writer) error {
+	fs := newFlags("bench")
+	samples := fs.Int("samples", 1_000_000, "samples to generate")
+	events := fs.Int("events", 1_000_000, "audit events to generate")
+	requests := fs.Int("requests", 500, "requests per figure")
+	dbURL := fs.String("database-url", "", "an empty database to use instead of a scratch one")
+	keep := fs.Bool("keep", false, "keep the scratch database")
+	force := fs.Bool("force", false, "use --database-url even though it holds data (it will be changed)")
+	asJSON := fs.Bool("json", false, "write the report as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *samples < 100 || *samples > 50_000_000:
+		return usageError("--samples is from 100 to 50,000,000")
+	case *events < 0 || *events > 100_000_000:
+		return usageError("--events is from 0 to 100,000,000")
+	case *requests < 5 || *requests > 1_000_000:
+		return usageError("--requests is from 5 to 1,000,000")
+	}
+	o := bench.Options{DatabaseURL: *dbURL, Samples: *samples, Events: *events, Requests: *requests, Keep: *keep, Force: *force, JSON: *asJSON}
+	if o.DatabaseURL == "" {
+		server, err := benchServer(ctx)
+		if err != nil {
+			return err
+		}
+		o.ServerURL = server
+	}
+	_, err := bench.Run(ctx, o, out)
+	return err
+}
+
+// benchServer is the maintenance database of DATABASE_URL's server, or of the local
+// development server found or started as for make run.
+func benchServer(ctx context.Context) (string, error) {
+	if u := os.Getenv("DATABASE_URL"); u != "" {
+		parsed, err := url.Parse(u)
+		if err != nil {
+			return "", usageError("DATABASE_URL is not a URL")
+		}
+		parsed.Path = "/postgres"
+		return parsed.String(), nil
+	}
+	return db.Locate(ctx, db.LocateOptions{Database: "postgres", DataDir: ".data"})
 }

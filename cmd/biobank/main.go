@@ -38,6 +38,10 @@ Usage:
   biobank token create --username U [--name N]
   biobank seed --demo                     load demonstration data into an empty database
   biobank audit verify                    check the whole audit hash chain
+  biobank bench [--samples N] [--events N] [--requests N] [--json] [--keep]
+                [--database-url URL [--force]]
+                                          measure at scale on a generated data set in a
+                                          scratch database (dropped at the end)
 
 Environment:
   DATABASE_URL                  PostgreSQL URL (default: a local development database)
@@ -77,6 +81,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"token create": cmdTokenCreate,
 		"seed":         cmdSeed,
 		"audit verify": cmdAuditVerify,
+		"bench":        cmdBench,
 	}
 	f, ok := commands[cmd]
 	if !ok {
