@@ -265,7 +265,8 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 // UserByID returns one user with their site.
 func (s *Service) UserByID(ctx context.Context, id int64) (User, error) {
 	var u User
-	if err := s.DB.Gorm.WithContext(ctx).Preload("Site").Where("id = ?", id).Take(&u).Error; err != nil {
+	// One query: the user joined with the site (every page request reads it).
+	if err := s.DB.Gorm.WithContext(ctx).Joins("Site").Where("users.id = ?", id).Take(&u).Error; err != nil {
 		if db.ErrNoRows(err) {
 			return User{}, apperr.NotFound("user", fmt.Sprint(id))
 		}
