@@ -84,16 +84,8 @@ func (s *Server) renderSample(c echo.Context, status int, failed string, f *temp
 		}
 		v.Grid = &g
 	}
-	if smp.Parent != nil {
-		parent, err := s.app.Samples.Get(ctx, a, smp.Parent.Accession)
-		if err != nil {
-			return err
-		}
-		for _, sib := range parent.Children {
-			if sib.ID != smp.ID {
-				v.Siblings = append(v.Siblings, sib)
-			}
-		}
+	if v.Siblings, err = s.app.Samples.Siblings(ctx, smp); err != nil {
+		return err
 	}
 	if f != nil {
 		v.Forms[failed] = *f

@@ -76,14 +76,14 @@ func (s *Service) find(q *gorm.DB, raw string) (Sample, error) {
 		return Sample{}, apperr.NotFound("sample", code[:64])
 	}
 	var found []Sample
-	err := q.Where("accession = ? OR tube_barcode = ?", strings.ToUpper(code), code).
-		Order("CASE WHEN status IN ('consumed','destroyed','lost') THEN 1 ELSE 0 END, id DESC").
+	err := q.Where("samples.accession = ? OR samples.tube_barcode = ?", strings.ToUpper(code), code).
+		Order("CASE WHEN samples.status IN ('consumed','destroyed','lost') THEN 1 ELSE 0 END, samples.id DESC").
 		Limit(1).Find(&found).Error
 	if err != nil {
 		return Sample{}, fmt.Errorf("sample: find %s: %w", code, err)
 	}
 	if n := checkcode.Normalize(code); len(found) == 0 && n != strings.ToUpper(code) && checkcode.Valid(n) {
-		if err := q.Where("accession = ?", n).Limit(1).Find(&found).Error; err != nil {
+		if err := q.Where("samples.accession = ?", n).Limit(1).Find(&found).Error; err != nil {
 			return Sample{}, fmt.Errorf("sample: find %s: %w", n, err)
 		}
 	}
@@ -112,6 +112,19 @@ func (s *Service) Lock(tx *db.Tx, actor auth.Actor, code string) (Sample, error)
 	return s.lock(tx, actor, code)
 }
 
+// Siblings are the other samples made from the same parent, in id order, in one query.
+func (s *Service) Siblings(ctx context.Context, smp Sample) ([]Sample, error) {
+	var out []Sample
+	if smp.ParentID == nil {
+		return out, nil
+	}
+	err := s.DB.Gorm.WithContext(ctx).Where("parent_id = ? AND id <> ?", *smp.ParentID, smp.ID).Order("id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("sample: siblings of %s: %w", smp.Accession, err)
+	}
+	return out, nil
+}
+
 // Details returns the samples with ids (in id order) with their participant, study, visit,
 // site and parent, in a few queries however many there are. It does not check the actor's
 // site: the caller has established access to them another way (a shipment's manifest is
@@ -128,8 +141,10 @@ func (s *Service) Details(ctx context.Context, ids []int64) ([]Sample, error) {
 
 // Get returns a sample with its participant, study, visit, site, parent and children.
 func (s *Service) Get(ctx context.Context, actor auth.Actor, raw string) (Sample, error) {
-	q := s.DB.Gorm.WithContext(ctx).Preload("Participant").Preload("Study").Preload("Visit.Definition").Preload("Site").
-		Preload("Parent").Preload("Children", func(q *gorm.DB) *gorm.DB { return q.Order("id") })
+	// The sample with its participant, study, site and parent in one joined query; the
+	// visit's definition and the children in one query each.
+	q := s.DB.Gorm.WithContext(ctx).Joins("Participant").Joins("Study").Joins("Site").Joins("Parent").
+		Preload("Visit.Definition").Preload("Children", func(q *gorm.DB) *gorm.DB { return q.Order("id") })
 	smp, err := s.find(q, raw)
 	if err != nil {
 		return Sample{}, err
