@@ -2,6 +2,7 @@ package sample
 
 import (
 	"context"
+	"slices"
 	"fmt"
 	"strings"
 	"time"
@@ -182,14 +183,32 @@ func (s *Service) Custody(ctx context.Context, actor auth.Actor, code string) (S
 // lineageCustody is the custody of a sample and its ancestors (read without a site check:
 // the caller has established access).
 func (s *Service) lineageCustody(ctx context.Context, id int64) ([]custody.Line, error) {
+	// The sample and up to five generations of ancestors by their primary keys (a recursive
+	// query over samples would be planned as a scan of the whole table); deeper lineages,
+	// which the bench never sees, continue from the fifth ancestor.
 	var accessions []string
-	err := s.DB.Gorm.WithContext(ctx).Raw(`WITH RECURSIVE chain AS (
-			SELECT id, accession, parent_id, 0 AS depth FROM samples WHERE id = ?
-			UNION ALL
-			SELECT p.id, p.accession, p.parent_id, c.depth + 1 FROM samples p JOIN chain c ON p.id = c.parent_id)
-		SELECT accession FROM chain ORDER BY depth`, id).Scan(&accessions).Error
-	if err != nil {
-		return nil, err
+	for next := id; next != 0; {
+		var row struct {
+			A0, A1, A2, A3, A4, A5 *string
+			More                   *int64
+		}
+		err := s.DB.Gorm.WithContext(ctx).Raw(`SELECT s0.accession AS a0, s1.accession AS a1, s2.accession AS a2, s3.accession AS a3,
+				s4.accession AS a4, s5.accession AS a5, s5.parent_id AS more
+			FROM samples s0 LEFT JOIN samples s1 ON s1.id = s0.parent_id LEFT JOIN samples s2 ON s2.id = s1.parent_id
+			LEFT JOIN samples s3 ON s3.id = s2.parent_id LEFT JOIN samples s4 ON s4.id = s3.parent_id
+			LEFT JOIN samples s5 ON s5.id = s4.parent_id WHERE s0.id = ?`, next).Scan(&row).Error
+		if err != nil {
+			return nil, err
+		}
+		next = 0
+		for _, a := range []*string{row.A0, row.A1, row.A2, row.A3, row.A4, row.A5} {
+			if a != nil && !slices.Contains(accessions, *a) {
+				accessions = append(accessions, *a)
+			}
+		}
+		if row.More != nil && len(accessions) < 1000 {
+			next = *row.More
+		}
 	}
 	return custody.Chain(ctx, s.DB.Gorm, accessions)
 }
