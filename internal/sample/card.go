@@ -48,14 +48,8 @@ type cardRow struct {
 const cardQuery = `SELECT s.*, p.pseudonym AS participant_pseudonym, st.code AS study_code, vd.code AS visit_code, si.code AS site_code,
 	pa.accession AS parent_accession,
 	COALESCE((SELECT string_agg(c.accession, ',' ORDER BY c.id) FROM samples c WHERE c.parent_id = s.id), '') AS child_list,
-	lsi.code AS loc_site, f.name AS loc_freezer, r.name AS loc_rack, b.barcode AS loc_box, chr(64 + pos.row) || pos.col AS loc_position
-	FROM samples s
-	JOIN participants p ON p.id = s.participant_id
-	JOIN studies st ON st.id = s.study_id
-	JOIN visits v ON v.id = s.visit_id
-	JOIN visit_definitions vd ON vd.id = v.visit_definition_id
-	JOIN sites si ON si.id = s.site_id
-	LEFT JOIN samples pa ON pa.id = s.parent_id
+	lsi.code AS loc_site, f.name AS loc_freezer, r.name AS loc_rack, b.barcode AS loc_box, chr(64 + pos.row) || pos.col AS loc_position` +
+	listJoins + `
 	LEFT JOIN sample_positions pos ON pos.sample_id = s.id
 	LEFT JOIN boxes b ON b.id = pos.box_id
 	LEFT JOIN freezers f ON f.id = b.freezer_id
